@@ -1,0 +1,43 @@
+# jbxapi-go: the targets CI and developers run. "make test" is what CI runs.
+GO        ?= go
+REDOCLY   ?= npx --yes @redocly/cli@2.77.0
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all generate check-generate lint lint-go lint-spec test test-short demo bench fuzz
+
+all: lint test
+
+## generate: regenerate gen/ from api/jbxapi.yaml (after every change to the spec)
+generate:
+	$(GO) generate ./...
+
+## check-generate: fail if gen/ is not what the spec generates
+check-generate: generate
+	git diff --exit-code -- gen/ go.mod go.sum
+
+## lint: gofmt, go vet, staticcheck, and the spec linters (kin-openapi and Redocly)
+lint: lint-go lint-spec
+
+lint-go:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+lint-spec:
+	$(GO) test -count=1 -run 'TestSpec|TestWire' ./api/
+	$(REDOCLY) lint --config redocly.yaml api/jbxapi.yaml
+
+## test: every test, with the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## demo: submit → wait → report → download against the embedded fake server
+demo:
+	$(GO) run ./examples/demo
+
+## bench: the performance harness
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
