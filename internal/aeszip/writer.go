@@ -128,6 +128,9 @@ func EncryptSingle(w io.Writer, name, password string, src io.Reader, opts ...Op
 		fh.Flags |= flagUTF8
 	}
 	fh.SetMode(0o644) // also marks the creator as Unix
+	// CreateRaw, unlike CreateHeader, does not derive the MS-DOS time fields
+	// from Modified, so they are set here.
+	//lint:ignore SA1019 archive/zip's raw writer still reads these fields
 	fh.ModifiedDate, fh.ModifiedTime = msDosTime(cfg.modified)
 	fh.Extra = appendAESExtra(nil, aesExtra{
 		version:  cfg.version,
@@ -182,7 +185,11 @@ func EncryptSingle(w io.Writer, name, password string, src io.Reader, opts ...Op
 	compSize := uint64(len(salt)+verifierLen+macLen) + enc.n
 	fh.CompressedSize64 = compSize
 	fh.UncompressedSize64 = uint64(n)
+	// The raw writer's data descriptor reads the 32-bit size fields when the
+	// entry is not zip64, so they must be kept in step with the 64-bit ones.
+	//lint:ignore SA1019 read by archive/zip's data descriptor for raw entries
 	fh.CompressedSize = uint32(min(compSize, math.MaxUint32))
+	//lint:ignore SA1019 read by archive/zip's data descriptor for raw entries
 	fh.UncompressedSize = uint32(min(uint64(n), math.MaxUint32))
 	if crc != nil {
 		fh.CRC32 = crc.Sum32()
