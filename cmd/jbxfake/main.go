@@ -2,7 +2,7 @@
 // github.com/jbx-go/jbxapi/client/jbxtest as a standalone HTTP server, for
 // clients in other languages and for demos.
 //
-//	jbxfake [-listen 127.0.0.1:0] [-apikey KEY] [-mode cloud|onprem] [-analysis-seconds N] [-page-size N]
+//	jbxfake [-listen 127.0.0.1:0] [-apikey KEY] [-mode cloud|onprem] [-analysis-seconds N] [-page-size N] [-old-server]
 //
 // It prints its base URL (ending in /api) as the first line on stdout, then
 // logs one line per request on stderr, and stops cleanly on SIGINT or
@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", "cloud", "server flavour: cloud or onprem")
 	secs := fs.Float64("analysis-seconds", 2, "how long an analysis takes, in seconds")
 	pageSize := fs.Int("page-size", 10, "items per page of submission/list and analysis/list")
+	oldServer := fs.Bool("old-server", false, "imitate an older server: no chunked-sample (code 3) and no joelab/filesystem/upload-chunked (code 8), to test clients' fallbacks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,13 +69,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("-analysis-seconds must be >= 0 and -page-size > 0")
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	h := jbxtest.NewHandler(
+	opts := []jbxtest.Option{
 		jbxtest.WithAPIKey(*apikey),
 		jbxtest.WithMode(m),
-		jbxtest.WithAnalysisDuration(time.Duration(*secs*float64(time.Second))),
+		jbxtest.WithAnalysisDuration(time.Duration(*secs * float64(time.Second))),
 		jbxtest.WithPageSize(*pageSize),
 		jbxtest.WithLogger(logger),
-	)
+	}
+	if *oldServer {
+		opts = append(opts, jbxtest.WithOldServer())
+	}
+	h := jbxtest.NewHandler(opts...)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

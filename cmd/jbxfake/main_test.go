@@ -31,6 +31,41 @@ func (b *syncBuf) String() string {
 	return b.sb.String()
 }
 
+// startFake runs jbxfake with args and returns its base URL and a function
+// that stops it and returns what it logged.
+func startFake(t *testing.T, args []string) (string, func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, pw, &stderr) }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	base := strings.TrimSpace(line)
+	assert.True(t, strings.HasPrefix(base, "http://127.0.0.1:"))
+	assert.True(t, strings.HasSuffix(base, "/api"))
+	return base, func() string {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("did not stop")
+		}
+		return stderr.String()
+	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/x-www-form-urlencoded", strings.NewReader(body))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
 func TestRunServesAndStops(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -41,34 +76,27 @@ func TestRunServesAndStops(t *testing.T) {
 		{[]string{"-apikey", "secret", "-mode", "onprem", "-analysis-seconds", "0", "-page-size", "3"}, "secret", 200},
 		{[]string{"-apikey", "secret"}, "wrong", 403},
 	} {
-		ctx, cancel := context.WithCancel(context.Background())
-		pr, pw := io.Pipe()
-		var stderr syncBuf
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, tc.args, pw, &stderr) }()
-		line, err := bufio.NewReader(pr).ReadString('\n')
-		require.NoError(t, err)
-		base := strings.TrimSpace(line)
-		assert.True(t, strings.HasPrefix(base, "http://127.0.0.1:"))
-		assert.True(t, strings.HasSuffix(base, "/api"))
-		resp, err := http.Post(base+"/v2/server/online", "application/x-www-form-urlencoded", strings.NewReader("apikey="+tc.key))
-		require.NoError(t, err)
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		assert.Equal(t, tc.want, resp.StatusCode, string(body))
+		base, stop := startFake(t, tc.args)
+		status, body := post(t, base+"/v2/server/online", "apikey="+tc.key)
+		assert.Equal(t, tc.want, status, body)
 		if tc.want == 200 {
-			assert.JSONEq(t, `{"data":{"online":true}}`, string(body))
+			assert.JSONEq(t, `{"data":{"online":true}}`, body)
 		}
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(5 * time.Second):
-			t.Fatal("did not stop")
-		}
-		assert.Contains(t, stderr.String(), "path=/v2/server/online")
-		assert.NotContains(t, stderr.String(), "apikey="+tc.key)
+		logged := stop()
+		assert.Contains(t, logged, "path=/v2/server/online")
+		assert.NotContains(t, logged, "apikey="+tc.key)
 	}
+}
+
+func TestRunOldServer(t *testing.T) {
+	base, stop := startFake(t, []string{"-old-server"})
+	defer stop()
+	status, body := post(t, base+"/v2/submission/new", "apikey=k&accept-tac=1&chunked-sample=a.exe")
+	assert.Equal(t, 400, status)
+	assert.JSONEq(t, `{"errors":[{"code":3,"message":"Unknown parameter chunked-sample."}]}`, body)
+	status, body = post(t, base+"/v2/joelab/filesystem/upload-chunked", "apikey=k")
+	assert.Equal(t, 404, status)
+	assert.Contains(t, body, `"code":8`)
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
