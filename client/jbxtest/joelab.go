@@ -45,6 +45,26 @@ var exitpoints = []gen.JoelabExitpoint{
 	{Name: "tor", Description: ptr("The Tor network")},
 }
 
+// machineEndpoint turns fn, which handles a call about one Joe Lab machine,
+// into an endpoint: a call that changes the machine (changes) needs the terms
+// accepted first; then fn runs with h.mu held on the machine the form names.
+func machineEndpoint(changes bool, fn func(h *Handler, c *call, m *machine) (any, *apiError)) endpointFunc {
+	return func(h *Handler, c *call) (any, *apiError) {
+		if changes {
+			if e := h.needTerms(c); e != nil {
+				return nil, e
+			}
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		m, e := h.machineOf(c)
+		if e != nil {
+			return nil, e
+		}
+		return fn(h, c, m)
+	}
+}
+
 // machineOf finds the machine named in the form; h.mu is held.
 func (h *Handler) machineOf(c *call) (*machine, *apiError) {
 	id := c.form.Get("machine")
@@ -55,13 +75,7 @@ func (h *Handler) machineOf(c *call) (*machine, *apiError) {
 	return m, nil
 }
 
-func epJoelabMachineInfo(h *Handler, c *call) (any, *apiError) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabMachineInfo(h *Handler, c *call, m *machine) (any, *apiError) {
 	status := "idle"
 	if m.recording {
 		status = "recording"
@@ -79,26 +93,11 @@ func (m *machine) imageList() []gen.JoelabImage {
 	return out
 }
 
-func epJoelabImagesList(h *Handler, c *call) (any, *apiError) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabImagesList(h *Handler, c *call, m *machine) (any, *apiError) {
 	return m.imageList(), nil
 }
 
-func epJoelabImagesCapture(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabImagesCapture(h *Handler, c *call, m *machine) (any, *apiError) {
 	now := h.st.now().UTC().Truncate(time.Second)
 	id := c.form.Get("image")
 	if id == "" {
@@ -115,16 +114,7 @@ func epJoelabImagesCapture(h *Handler, c *call) (any, *apiError) {
 	return map[string]any{"image": id}, nil
 }
 
-func epJoelabImagesReset(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabImagesReset(h *Handler, c *call, m *machine) (any, *apiError) {
 	id := c.form.Get("image")
 	if id == "" {
 		id = m.images[0].id
@@ -142,26 +132,11 @@ func (m *machine) network() gen.JoelabNetwork {
 	return gen.JoelabNetwork{InternetEnabled: ptr(m.internet), InternetExitpoint: ptr(m.exitpoint)}
 }
 
-func epJoelabNetworkInfo(h *Handler, c *call) (any, *apiError) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabNetworkInfo(h *Handler, c *call, m *machine) (any, *apiError) {
 	return m.network(), nil
 }
 
-func epJoelabNetworkUpdate(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabNetworkUpdate(h *Handler, c *call, m *machine) (any, *apiError) {
 	if v, ok := c.form["internet-exitpoint"]; ok {
 		found := false
 		for _, x := range exitpoints {
@@ -181,30 +156,12 @@ func epJoelabNetworkUpdate(h *Handler, c *call) (any, *apiError) {
 	return map[string]any{"internet-enabled": *n.InternetEnabled, "internet-exitpoint": *n.InternetExitpoint}, nil
 }
 
-func epJoelabPcapStart(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabPcapStart(h *Handler, c *call, m *machine) (any, *apiError) {
 	m.recording, m.pcapStarted = true, true
 	return map[string]any{"recording": true}, nil
 }
 
-func epJoelabPcapStop(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabPcapStop(h *Handler, c *call, m *machine) (any, *apiError) {
 	if !m.recording {
 		return nil, &apiError{code: 3, msg: fmt.Sprintf("Invalid parameter machine: no PCAP recording is running on %s.", m.id)}
 	}
@@ -212,13 +169,7 @@ func epJoelabPcapStop(h *Handler, c *call) (any, *apiError) {
 	return map[string]any{"recording": false}, nil
 }
 
-func epJoelabPcapDownload(h *Handler, c *call) (any, *apiError) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabPcapDownload(h *Handler, c *call, m *machine) (any, *apiError) {
 	if !m.pcapStarted {
 		return nil, &apiError{code: 3, msg: fmt.Sprintf("Invalid parameter machine: no PCAP has been recorded on %s.", m.id)}
 	}
@@ -246,16 +197,7 @@ func baseName(p string) string {
 	return b
 }
 
-func epJoelabUpload(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabUpload(h *Handler, c *call, m *machine) (any, *apiError) {
 	f := c.files["file"]
 	p := c.form.Get("path")
 	if p == "" {
@@ -268,16 +210,7 @@ func epJoelabUpload(h *Handler, c *call) (any, *apiError) {
 	return map[string]any{"path": p, "size": f.Size}, nil
 }
 
-func epJoelabUploadChunked(h *Handler, c *call) (any, *apiError) {
-	if e := h.needTerms(c); e != nil {
-		return nil, e
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabUploadChunked(h *Handler, c *call, m *machine) (any, *apiError) {
 	part := c.files["chunk"]
 	p := c.form.Get("path")
 	if p == "" {
@@ -305,13 +238,7 @@ func epJoelabUploadChunked(h *Handler, c *call) (any, *apiError) {
 	return map[string]any{"path": p, "current-chunk-index": f.index, "complete": complete}, nil
 }
 
-func epJoelabDownload(h *Handler, c *call) (any, *apiError) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, e := h.machineOf(c)
-	if e != nil {
-		return nil, e
-	}
+func epJoelabDownload(h *Handler, c *call, m *machine) (any, *apiError) {
 	p := c.form.Get("path")
 	b := m.files[p]
 	if b == nil {
