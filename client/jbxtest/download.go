@@ -137,10 +137,9 @@ func ResourceTypes() []string {
 func epAnalysisDownload(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := c.form.Get("webid")
-	a := h.st.analyses[id]
-	if a == nil {
-		return nil, errUnknownID("webid", id)
+	a, e := h.analysisOf(c)
+	if e != nil {
+		return nil, e
 	}
 	typ := c.form.Get("type")
 	rt, ok := resourceTypes[typ]

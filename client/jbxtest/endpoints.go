@@ -208,17 +208,37 @@ func epSubmissionNew(h *Handler, c *call) (any, *apiError) {
 	return gen.SubmissionNewResult{SubmissionID: s.id}, nil
 }
 
+// submissionOf finds the submission the form's submission_id names; h.mu is
+// held.
+func (h *Handler) submissionOf(c *call) (*submission, *apiError) {
+	id := c.form.Get("submission_id")
+	s := h.st.subs[id]
+	if s == nil {
+		return nil, errUnknownID("submission_id", id)
+	}
+	return s, nil
+}
+
+// analysisOf finds the analysis the form's webid names; h.mu is held.
+func (h *Handler) analysisOf(c *call) (*analysis, *apiError) {
+	id := c.form.Get("webid")
+	a := h.st.analyses[id]
+	if a == nil {
+		return nil, errUnknownID("webid", id)
+	}
+	return a, nil
+}
+
 func epSubmissionChunk(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.st
-	id := c.form.Get("submission_id")
-	s := st.subs[id]
-	if s == nil {
-		return nil, errUnknownID("submission_id", id)
+	s, e := h.submissionOf(c)
+	if e != nil {
+		return nil, e
 	}
 	if s.chunks == nil {
-		return nil, &apiError{code: 3, violation: true, msg: fmt.Sprintf("Invalid parameter submission_id: submission %s was not announced with chunked-sample.", id)}
+		return nil, &apiError{code: 3, violation: true, msg: fmt.Sprintf("Invalid parameter submission_id: submission %s was not announced with chunked-sample.", s.id)}
 	}
 	f := parseChunkFields(c)
 	if !s.chunks.begun {
@@ -244,10 +264,9 @@ func epSubmissionChunk(h *Handler, c *call) (any, *apiError) {
 func epSubmissionInfo(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := c.form.Get("submission_id")
-	s := h.st.subs[id]
-	if s == nil {
-		return nil, errUnknownID("submission_id", id)
+	s, e := h.submissionOf(c)
+	if e != nil {
+		return nil, e
 	}
 	return s.gen(h.st, h.st.now()), nil
 }
@@ -255,10 +274,9 @@ func epSubmissionInfo(h *Handler, c *call) (any, *apiError) {
 func epSubmissionDelete(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := c.form.Get("submission_id")
-	s := h.st.subs[id]
-	if s == nil {
-		return nil, errUnknownID("submission_id", id)
+	s, e := h.submissionOf(c)
+	if e != nil {
+		return nil, e
 	}
 	h.st.removeSubmission(s)
 	return map[string]any{}, nil
@@ -354,10 +372,9 @@ func epAnalysisList(h *Handler, c *call) (any, *apiError) {
 func epAnalysisInfo(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := c.form.Get("webid")
-	a := h.st.analyses[id]
-	if a == nil {
-		return nil, errUnknownID("webid", id)
+	a, e := h.analysisOf(c)
+	if e != nil {
+		return nil, e
 	}
 	return a.gen(h.st.now()), nil
 }
@@ -365,11 +382,11 @@ func epAnalysisInfo(h *Handler, c *call) (any, *apiError) {
 func epAnalysisDelete(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := c.form.Get("webid")
-	if h.st.analyses[id] == nil {
-		return nil, errUnknownID("webid", id)
+	a, e := h.analysisOf(c)
+	if e != nil {
+		return nil, e
 	}
-	h.st.removeAnalysis(id)
+	h.st.removeAnalysis(a.webid)
 	return map[string]any{}, nil
 }
 
