@@ -6,10 +6,10 @@ import (
 	"io"
 	"mime"
 	"os"
-	"path"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/jbx-go/jbxapi/gen"
 	"github.com/jbx-go/jbxapi/internal/aeszip"
@@ -122,38 +122,51 @@ func isWriteErr(err error) bool {
 }
 
 // fileName returns the safe base name of the file name in a
-// Content-Disposition header, or fallback.
+// Content-Disposition header, or of fallback when there is none.
 func fileName(cd, fallback string) string {
-	if cd == "" {
-		return fallback
-	}
-	_, params, err := mime.ParseMediaType(cd)
-	if err != nil {
-		_, params, err = mime.ParseMediaType(strings.TrimRight(strings.TrimSpace(cd), ";"))
+	var name string
+	if cd != "" {
+		_, params, err := mime.ParseMediaType(cd)
 		if err != nil {
-			return fallback
+			_, params, err = mime.ParseMediaType(strings.TrimRight(strings.TrimSpace(cd), ";"))
+		}
+		if err == nil {
+			name = params["filename"]
 		}
 	}
-	name := safeName(params["filename"])
-	if name == "" {
-		return fallback
-	}
-	return name
+	return SafeFileName(name, fallback)
 }
 
-func safeName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
+// SafeFileName reduces a file name chosen by the server (or taken from a
+// remote path) to a plain base name that cannot leave the folder it is joined to:
+// no separators, no "..", no control characters, never empty, "." or "..".
+// fallback (reduced the same way) is used when nothing usable is left, and
+// "download" when that is unusable too. AnalysisDownload returns names
+// already reduced by it; use it for any other name from the server.
+func SafeFileName(name, fallback string) string {
+	name = strings.ReplaceAll(name, `\`, "/")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar || r == ':' && os.PathSeparator == '\\' {
+			return '_'
 		}
 		return r
-	}, s)
-	s = path.Base(strings.ReplaceAll(s, "\\", "/"))
-	s = strings.TrimSpace(s)
-	if s == "." || s == ".." || s == "/" {
-		return ""
+	}, name)
+	name = strings.TrimSpace(name)
+	// a name made of dots only ("..", "...") is refused by some systems and
+	// means the parent folder to others
+	if strings.Trim(name, ".") == "" {
+		name = ""
 	}
-	return s
+	if name == "" {
+		if fallback == "" {
+			return "download"
+		}
+		return SafeFileName(fallback, "")
+	}
+	return name
 }
 
 // progress reports transfer progress through the client's callback,

@@ -191,7 +191,7 @@ func (a *app) download(c *client.Client, webid string, types []string, dir strin
 	for _, typ := range types {
 		p, err := saveFile(dir, func(w io.Writer) (string, error) {
 			name, _, err := c.AnalysisDownload(a.ctx, webid, typ, w, opts...)
-			return safeName(name, typ), err
+			return client.SafeFileName(name, typ), err
 		})
 		var apiErr *client.APIError
 		if err != nil && ignoreErrors && errors.As(err, &apiErr) {

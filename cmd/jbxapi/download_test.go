@@ -12,30 +12,6 @@ import (
 	"github.com/jbx-go/jbxapi/client/jbxtest"
 )
 
-func TestSafeName(t *testing.T) {
-	tests := map[string]string{
-		"report.html":   "report.html",
-		"../../x":       "x",
-		"/etc/passwd":   "passwd",
-		`..\..\win.ini`: "win.ini",
-		"..":            "html",
-		".":             "html",
-		"":              "html",
-		"a/":            "html",
-		"a\x00b\nc":     "a_b_c",
-		"  spaced  ":    "spaced",
-		"ok..name":      "ok..name",
-	}
-	for in, want := range tests {
-		if got := safeName(in, "html"); got != want {
-			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := safeName("", "../.."); got != "download" {
-		t.Errorf("unsafe fallback: %q", got)
-	}
-}
-
 // TestDownloadHostileNames serves names that try to leave the folder.
 func TestDownloadHostileNames(t *testing.T) {
 	for _, name := range []string{"../../x", "/etc/passwd", `..\..\y`} {

@@ -5,42 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/schollz/progressbar/v3"
 )
-
-// safeName reduces a file name chosen by the server (or taken from a remote
-// path) to a plain base name that cannot leave the folder it is joined to:
-// no separators, no "..", no control characters, never empty, "." or "..".
-// fallback is used when nothing usable is left.
-func safeName(name, fallback string) string {
-	name = strings.ReplaceAll(name, `\`, "/")
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar || r == ':' && os.PathSeparator == '\\' {
-			return '_'
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	// a name made of dots only ("..", "...") is refused by some systems and
-	// means the parent folder to others
-	if strings.Trim(name, ".") == "" {
-		name = ""
-	}
-	if name == "" {
-		if fallback == "" {
-			return "download"
-		}
-		return safeName(fallback, "")
-	}
-	return name
-}
 
 // saveFile writes a download into dir: the bytes go to a temporary file in
 // dir first, which is renamed to its final name only once fetch succeeded

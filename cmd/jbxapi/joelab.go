@@ -123,7 +123,7 @@ func (a *app) joelabUpload() *cobra.Command {
 // the file name name (made safe); anything else is the file path itself.
 func destination(dest, name string) (dir, file string) {
 	if isDir(dest) {
-		return dest, safeName(name, "download")
+		return dest, client.SafeFileName(name, "download")
 	}
 	return filepath.Dir(dest), filepath.Base(dest)
 }

@@ -130,7 +130,7 @@ func (a *app) downloadAll(c *client.Client, sub *client.Submission, types []stri
 		return nil
 	}
 	for _, an := range sub.Analyses {
-		target := filepath.Join(dir, safeName(an.Webid, "analysis"))
+		target := filepath.Join(dir, client.SafeFileName(an.Webid, "analysis"))
 		paths, err := a.download(c, an.Webid, types, target, false, nil)
 		if err != nil {
 			return err
