@@ -38,13 +38,16 @@ func notNil(arg string, v any, what string) error {
 	return nil
 }
 
-// sizedNotEmpty refuses an input of known size with nothing to read.
-func sizedNotEmpty(arg string, size int64) error {
+// sizedNotEmpty refuses an input of known size with nothing to read from
+// its current position (off).
+func sizedNotEmpty(arg string, off, size int64) error {
 	switch {
+	case size == 0 && off == 0:
+		return &InputError{Arg: arg, Reason: "empty (0 bytes)"}
 	case size == 0:
-		return &InputError{Arg: arg, Reason: "empty (0 bytes from the current position)"}
+		return &InputError{Arg: arg, Reason: fmt.Sprintf("no bytes left to read after its current position %d", off)}
 	case size < 0:
-		return &InputError{Arg: arg, Reason: "the read position is past the end"}
+		return &InputError{Arg: arg, Reason: fmt.Sprintf("its current position %d is past its end", off)}
 	}
 	return nil
 }

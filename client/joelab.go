@@ -136,7 +136,7 @@ func (c *Client) JoelabFilesystemUpload(ctx context.Context, machine, name strin
 		return nil, err
 	}
 	if in != nil && in.size < 0 {
-		return nil, sizedNotEmpty("file", in.size)
+		return nil, sizedNotEmpty("file", in.off, in.size)
 	}
 	if in != nil && in.size > 0 {
 		var env gen.OpenObjectEnvelope

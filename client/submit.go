@@ -85,7 +85,7 @@ func (c *Client) SubmitSample(ctx context.Context, name string, r io.Reader, p *
 		return nil, err
 	}
 	if in != nil {
-		if err := sizedNotEmpty("sample", in.size); err != nil {
+		if err := sizedNotEmpty("sample", in.off, in.size); err != nil {
 			return nil, err
 		}
 	}
