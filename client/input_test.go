@@ -382,6 +382,23 @@ func TestValidEdgeInputs(t *testing.T) {
 		assert.Equal(t, "one.exe", part.Filename)
 		assert.Len(t, srv.RequestsTo("/v2/submission/chunked-sample"), 1)
 	})
+	t.Run("no zero-size chunk at the chunk size's edges", func(t *testing.T) {
+		for _, size := range []int{1, 3, 4, 5, 8} { // the chunk size is 4
+			srv.ResetRecord()
+			data := bytes.Repeat([]byte{'x'}, size)
+			_, err := c.SubmitSample(ctx, "edge.exe", bytes.NewReader(data), nil)
+			require.NoError(t, err)
+			chunks := srv.RequestsTo("/v2/submission/chunked-sample")
+			require.Len(t, chunks, (size+3)/4, "size %d", size)
+			var sent int64
+			for _, ch := range chunks {
+				assert.NotEqual(t, "0", ch.Form.Get("current-chunk-size"), "size %d", size)
+				assert.Positive(t, ch.Files["chunk"].Size, "size %d", size)
+				sent += ch.Files["chunk"].Size
+			}
+			assert.Equal(t, int64(size), sent)
+		}
+	})
 	t.Run("plain readers keep their first byte", func(t *testing.T) {
 		for _, content := range []string{"M", "MZ plain reader sample of some length"} {
 			res, err := c.SubmitSample(ctx, "plain.exe", plainReader{strings.NewReader(content)}, nil)
