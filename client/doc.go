@@ -47,6 +47,9 @@
 // [ErrTermsNotAccepted] and [ErrQuotaExceeded], recognised from the server's
 // messages. An answer that is not the API's (an HTML page: a wrong URL) is
 // an [*UnexpectedResponseError]; a network failure is a [*ConnectionError].
+// An argument that cannot make a valid request (a nil reader or writer, a
+// blank id, an empty sample, a negative run, ...) is an [*InputError],
+// matching [ErrInvalidInput], returned before anything is sent.
 //
 // # Retries
 //

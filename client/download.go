@@ -24,7 +24,9 @@ type downloadConfig struct {
 }
 
 // Run selects the run (0-based) whose resource is downloaded; without it,
-// the server picks one.
+// the server picks one. A negative n makes [Client.AnalysisDownload] return
+// an [*InputError] (Arg "run"); a run the analysis does not have is refused
+// by the server ([ErrInvalidParameter]).
 func Run(n int) DownloadOption { return func(d *downloadConfig) { d.run = &n } }
 
 // Password decrypts the resource of an analysis submitted with
@@ -40,10 +42,26 @@ func Password(p string) DownloadOption { return func(d *downloadConfig) { d.pass
 // returns the file name the server gives (reduced to a safe base name; typ
 // when the server gives none) and the number of bytes written. A body
 // shorter than the server announced is an error matching [ErrShortBody].
+//
+// Checked before anything is sent, each an [*InputError]: a blank webid, a
+// nil w, a negative [Run], a nil option ("opts"), and a typ that cannot be
+// a resource type ("type": empty, or other characters than ASCII letters,
+// digits, '-', '_' and '.'). Any other typ is sent as it is, since the list
+// of types grows with new server versions; a type the server does not offer
+// is its error code 3, matching [ErrInvalidParameter].
 func (c *Client) AnalysisDownload(ctx context.Context, webid, typ string, w io.Writer, opts ...DownloadOption) (name string, n int64, err error) {
 	var cfg downloadConfig
 	for _, o := range opts {
+		if o == nil {
+			return "", 0, &InputError{Arg: "opts", Reason: "nil option"}
+		}
 		o(&cfg)
+	}
+	if err := firstErr(required("webid", webid), downloadType(typ), notNil("w", w, "writer")); err != nil {
+		return "", 0, err
+	}
+	if cfg.run != nil && *cfg.run < 0 {
+		return "", 0, &InputError{Arg: "run", Reason: fmt.Sprintf("negative (%d)", *cfg.run)}
 	}
 	body := gen.AnalysisDownloadForm{Apikey: c.apiKey, Webid: webid, Type: typ, Run: cfg.run}
 	if cfg.password == "" {
@@ -68,17 +86,25 @@ func (c *Client) AnalysisDownload(ctx context.Context, webid, typ string, w io.W
 	return name, n, nil
 }
 
-// JoelabFilesystemDownload streams the file at path on a Joe Lab machine to
-// w and returns the number of bytes written.
+// JoelabFilesystemDownload streams the file at filePath on a Joe Lab
+// machine to w and returns the number of bytes written. A blank machine or
+// filePath, or a nil w, is an [*InputError].
 func (c *Client) JoelabFilesystemDownload(ctx context.Context, machine, filePath string, w io.Writer) (int64, error) {
+	if err := firstErr(required("machine", machine), required("filePath", filePath), notNil("w", w, "writer")); err != nil {
+		return 0, err
+	}
 	_, n, err := c.download(ctx, c.gen.JoelabFilesystemDownloadWithBody,
 		gen.JoelabFilesystemDownloadForm{Apikey: c.apiKey, Machine: machine, Path: filePath}, "file", w)
 	return n, err
 }
 
 // JoelabPcapDownload streams the PCAP captured on a Joe Lab machine to w and
-// returns the number of bytes written.
+// returns the number of bytes written. A blank machine or a nil w is an
+// [*InputError].
 func (c *Client) JoelabPcapDownload(ctx context.Context, machine string, w io.Writer) (int64, error) {
+	if err := firstErr(required("machine", machine), notNil("w", w, "writer")); err != nil {
+		return 0, err
+	}
 	_, n, err := c.download(ctx, c.gen.JoelabPcapDownloadWithBody, gen.MachineForm{Apikey: c.apiKey, Machine: machine}, "pcap", w)
 	return n, err
 }

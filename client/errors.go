@@ -87,6 +87,35 @@ func (e *APIError) Is(target error) bool {
 	return ok && s == target
 }
 
+// ErrInvalidInput is matched by an [*InputError]: an argument that the
+// client refused before sending any request. It is the client's own check,
+// distinct from [ErrMissingParameter] and [ErrInvalidParameter], which are
+// the server's answers.
+var ErrInvalidInput = errors.New("jbxapi: invalid input")
+
+// InputError is an argument of a [Client] method that cannot make a valid
+// request: a nil reader or writer, a blank id (empty or white space only), a
+// negative run number, an empty sample, ... The method returns it before
+// sending anything, so nothing happened on the server and the call can be
+// repeated with a corrected argument. It matches [ErrInvalidInput] with
+// errors.Is. The godoc of each method says which of its arguments are
+// checked.
+//
+//	var inErr *client.InputError
+//	if errors.As(err, &inErr) { log.Print(inErr.Arg) }
+type InputError struct {
+	Arg    string // the argument as the method's godoc names it, e.g. "webid", "sample", "run"
+	Reason string // what is wrong with it, e.g. "empty"
+}
+
+// Error reads "jbxapi: invalid argument ARG: REASON".
+func (e *InputError) Error() string {
+	return "jbxapi: invalid argument " + e.Arg + ": " + e.Reason
+}
+
+// Is reports whether target is [ErrInvalidInput].
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
 // UnexpectedResponseError is an answer that is not in the API's format: not
 // JSON, or JSON without "data" (success) or "errors" (failure). The usual
 // cause is a wrong base URL.

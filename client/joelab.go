@@ -11,7 +11,11 @@ import (
 )
 
 // JoelabMachineInfo returns information about a Joe Lab machine.
+// A blank machine is an [*InputError].
 func (c *Client) JoelabMachineInfo(ctx context.Context, machine string) (*JoelabMachine, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	var env gen.JoelabMachineEnvelope
 	if err := c.call(ctx, c.gen.JoelabMachineInfoWithBody, gen.MachineForm{Apikey: c.apiKey, Machine: machine}, &env); err != nil {
 		return nil, err
@@ -20,7 +24,11 @@ func (c *Client) JoelabMachineInfo(ctx context.Context, machine string) (*Joelab
 }
 
 // JoelabImagesList lists the disk images of a Joe Lab machine.
+// A blank machine is an [*InputError].
 func (c *Client) JoelabImagesList(ctx context.Context, machine string) ([]JoelabImage, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	var env gen.JoelabImageListEnvelope
 	if err := c.call(ctx, c.gen.JoelabImagesListWithBody, gen.MachineForm{Apikey: c.apiKey, Machine: machine}, &env); err != nil {
 		return nil, err
@@ -29,21 +37,31 @@ func (c *Client) JoelabImagesList(ctx context.Context, machine string) ([]Joelab
 }
 
 // JoelabImagesCapture captures the disk image of a Joe Lab machine; image
-// names it ("" lets the server choose).
+// names it ("" lets the server choose). A blank machine is an [*InputError].
 func (c *Client) JoelabImagesCapture(ctx context.Context, machine, image string) (OpenObject, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	return c.callOpen(ctx, c.gen.JoelabImagesCaptureWithBody,
 		gen.MachineImageForm{Apikey: c.apiKey, AcceptTAC: c.tac(), Machine: machine, Image: image}, nil)
 }
 
 // JoelabImagesReset resets the disk of a Joe Lab machine to image ("" for
-// the default image).
+// the default image). A blank machine is an [*InputError].
 func (c *Client) JoelabImagesReset(ctx context.Context, machine, image string) (OpenObject, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	return c.callOpen(ctx, c.gen.JoelabImagesResetWithBody,
 		gen.MachineImageForm{Apikey: c.apiKey, AcceptTAC: c.tac(), Machine: machine, Image: image}, nil)
 }
 
 // JoelabNetworkInfo returns the network settings of a Joe Lab machine.
+// A blank machine is an [*InputError].
 func (c *Client) JoelabNetworkInfo(ctx context.Context, machine string) (*JoelabNetwork, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	var env gen.JoelabNetworkEnvelope
 	if err := c.call(ctx, c.gen.JoelabNetworkInfoWithBody, gen.MachineForm{Apikey: c.apiKey, Machine: machine}, &env); err != nil {
 		return nil, err
@@ -60,7 +78,11 @@ type NetworkSettings struct {
 }
 
 // JoelabNetworkUpdate changes the network settings of a Joe Lab machine.
+// A blank machine is an [*InputError].
 func (c *Client) JoelabNetworkUpdate(ctx context.Context, machine string, s NetworkSettings) (OpenObject, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	return c.callOpen(ctx, c.gen.JoelabNetworkUpdateWithBody, gen.JoelabNetworkUpdateForm{
 		Apikey: c.apiKey, AcceptTAC: c.tac(), Machine: machine,
 		InternetEnabled: s.InternetEnabled, InternetExitpoint: s.InternetExitpoint,
@@ -68,12 +90,20 @@ func (c *Client) JoelabNetworkUpdate(ctx context.Context, machine string, s Netw
 }
 
 // JoelabPcapStart starts recording the network traffic of a Joe Lab machine.
+// A blank machine is an [*InputError].
 func (c *Client) JoelabPcapStart(ctx context.Context, machine string) (OpenObject, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	return c.callOpen(ctx, c.gen.JoelabPcapStartWithBody, gen.MachineChangeForm{Apikey: c.apiKey, AcceptTAC: c.tac(), Machine: machine}, nil)
 }
 
 // JoelabPcapStop stops recording the network traffic of a Joe Lab machine.
+// A blank machine is an [*InputError].
 func (c *Client) JoelabPcapStop(ctx context.Context, machine string) (OpenObject, error) {
+	if err := required("machine", machine); err != nil {
+		return nil, err
+	}
 	return c.callOpen(ctx, c.gen.JoelabPcapStopWithBody, gen.MachineChangeForm{Apikey: c.apiKey, AcceptTAC: c.tac(), Machine: machine}, nil)
 }
 
@@ -93,12 +123,20 @@ func (c *Client) JoelabInternetExitpoints(ctx context.Context) ([]JoelabExitpoin
 // Like [Client.SubmitSample], a sized input (io.Seeker, or io.ReaderAt with
 // Size) is sent in chunks on joelab/filesystem/upload-chunked; a server
 // without that endpoint (code 8), a plain io.Reader or an empty input gets
-// the classic upload.
+// the classic upload. An empty file is a valid upload (it creates an empty
+// file on the machine). A blank machine, a nil r ("file") or a sized r read
+// past its end is an [*InputError].
 func (c *Client) JoelabFilesystemUpload(ctx context.Context, machine, name string, r io.Reader, targetPath string) (OpenObject, error) {
+	if err := firstErr(required("machine", machine), notNil("file", r, "reader")); err != nil {
+		return nil, err
+	}
 	name = baseName(name, r, "file")
 	in, err := inspect(r)
 	if err != nil {
 		return nil, err
+	}
+	if in != nil && in.size < 0 {
+		return nil, sizedNotEmpty("file", in.off, in.size)
 	}
 	if in != nil && in.size > 0 {
 		var env gen.OpenObjectEnvelope

@@ -61,8 +61,12 @@ func (c *Client) AccountInfo(ctx context.Context) (*AccountInfo, error) {
 	return &env.Data, nil
 }
 
-// AnalysisInfo returns the status and main results of an analysis.
+// AnalysisInfo returns the status and main results of an analysis. A
+// blank webid is an [*InputError].
 func (c *Client) AnalysisInfo(ctx context.Context, webid string) (*Analysis, error) {
+	if err := required("webid", webid); err != nil {
+		return nil, err
+	}
 	var env gen.AnalysisEnvelope
 	if err := c.call(ctx, c.gen.AnalysisInfoWithBody, gen.WebidForm{Apikey: c.apiKey, Webid: webid}, &env); err != nil {
 		return nil, err
@@ -70,8 +74,11 @@ func (c *Client) AnalysisInfo(ctx context.Context, webid string) (*Analysis, err
 	return &env.Data, nil
 }
 
-// AnalysisDelete deletes an analysis.
+// AnalysisDelete deletes an analysis. A blank webid is an [*InputError].
 func (c *Client) AnalysisDelete(ctx context.Context, webid string) (OpenObject, error) {
+	if err := required("webid", webid); err != nil {
+		return nil, err
+	}
 	var env gen.OpenObjectEnvelope
 	if err := c.call(ctx, c.gen.AnalysisDeleteWithBody, gen.WebidForm{Apikey: c.apiKey, Webid: webid}, &env); err != nil {
 		return nil, err
@@ -80,8 +87,12 @@ func (c *Client) AnalysisDelete(ctx context.Context, webid string) (OpenObject, 
 }
 
 // AnalysisSearch returns the analyses that match query in MD5, SHA1,
-// SHA256, file name, cookbook name, comment, URL or report id.
+// SHA256, file name, cookbook name, comment, URL or report id. A blank
+// query is an [*InputError].
 func (c *Client) AnalysisSearch(ctx context.Context, query string) ([]Analysis, error) {
+	if err := required("query", query); err != nil {
+		return nil, err
+	}
 	var env gen.AnalysisListEnvelope
 	if err := c.call(ctx, c.gen.AnalysisSearchWithBody, gen.AnalysisSearchForm{Apikey: c.apiKey, Q: query}, &env); err != nil {
 		return nil, err
@@ -89,8 +100,12 @@ func (c *Client) AnalysisSearch(ctx context.Context, query string) ([]Analysis, 
 	return env.Data, nil
 }
 
-// SubmissionInfo returns a submission with all its analyses.
+// SubmissionInfo returns a submission with all its analyses. A blank
+// submissionID is an [*InputError].
 func (c *Client) SubmissionInfo(ctx context.Context, submissionID string) (*Submission, error) {
+	if err := required("submissionID", submissionID); err != nil {
+		return nil, err
+	}
 	var env gen.SubmissionEnvelope
 	if err := c.call(ctx, c.gen.SubmissionInfoWithBody, gen.SubmissionIDForm{Apikey: c.apiKey, SubmissionID: submissionID}, &env); err != nil {
 		return nil, err
@@ -98,8 +113,12 @@ func (c *Client) SubmissionInfo(ctx context.Context, submissionID string) (*Subm
 	return &env.Data, nil
 }
 
-// SubmissionDelete deletes a submission.
+// SubmissionDelete deletes a submission. A blank submissionID is an
+// [*InputError].
 func (c *Client) SubmissionDelete(ctx context.Context, submissionID string) (OpenObject, error) {
+	if err := required("submissionID", submissionID); err != nil {
+		return nil, err
+	}
 	var env gen.OpenObjectEnvelope
 	if err := c.call(ctx, c.gen.SubmissionDeleteWithBody, gen.SubmissionIDForm{Apikey: c.apiKey, SubmissionID: submissionID}, &env); err != nil {
 		return nil, err

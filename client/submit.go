@@ -21,14 +21,17 @@ type SubmitOption func(*submitConfig)
 type submitConfig struct {
 	cookbookName string
 	cookbook     io.Reader
+	withCookbook bool
 	classic      bool
 }
 
 // WithCookbook uploads a cookbook together with the sample. A cookbook is a
 // small text file: it is read into memory (at most 16 MiB). An empty name
-// means the file's own name, or "cookbook".
+// means the file's own name, or "cookbook". A nil, empty or larger r makes
+// [Client.SubmitSample] return an [*InputError] (Arg "cookbook") before
+// anything is sent.
 func WithCookbook(name string, r io.Reader) SubmitOption {
-	return func(s *submitConfig) { s.cookbookName, s.cookbook = name, r }
+	return func(s *submitConfig) { s.cookbookName, s.cookbook, s.withCookbook = name, r, true }
 }
 
 // WithoutChunking uploads the sample in one request (the "classic" upload)
@@ -52,23 +55,52 @@ func WithoutChunking() SubmitOption { return func(s *submitConfig) { s.classic =
 //
 // A submission/new request is not re-sent once the server may have received
 // it (see [Client]), so a failure never causes a duplicate submission.
+//
+// An empty sample cannot be analysed (and a chunked upload of it would
+// announce a submission without sending a chunk), so before anything is
+// sent the sample is checked: a nil r, a sized r with no bytes left from its
+// current position, or a plain io.Reader that is at its end at once is an
+// [*InputError] with Arg "sample" (a nil option: Arg "opts"). To tell a
+// plain io.Reader apart, its first byte is read before the request is made;
+// that read is not interrupted by ctx.
 func (c *Client) SubmitSample(ctx context.Context, name string, r io.Reader, p *SubmitParams, opts ...SubmitOption) (*SubmitResult, error) {
+	if err := notNil("sample", r, "reader"); err != nil {
+		return nil, err
+	}
 	var cfg submitConfig
 	for _, o := range opts {
+		if o == nil {
+			return nil, &InputError{Arg: "opts", Reason: "nil option"}
+		}
 		o(&cfg)
 	}
+	if cfg.withCookbook {
+		if err := notNil("cookbook", cfg.cookbook, "reader"); err != nil {
+			return nil, err
+		}
+	}
 	name = baseName(name, r, "sample")
+	in, err := inspect(r)
+	if err != nil {
+		return nil, err
+	}
+	if in != nil {
+		if err := sizedNotEmpty("sample", in.off, in.size); err != nil {
+			return nil, err
+		}
+	}
 	var small []part
-	if cfg.cookbook != nil {
+	if cfg.withCookbook {
 		cb, err := readCookbook(cfg.cookbookName, cfg.cookbook)
 		if err != nil {
 			return nil, err
 		}
 		small = append(small, cb)
 	}
-	in, err := inspect(r)
-	if err != nil {
-		return nil, err
+	if in == nil {
+		if r, err = streamNotEmpty("sample", r); err != nil {
+			return nil, err
+		}
 	}
 	if in != nil && !cfg.classic {
 		fields, err := c.submissionFields(gen.SubmissionSubject{ChunkedSample: name}, p)
@@ -109,24 +141,36 @@ func (c *Client) SubmitSample(ctx context.Context, name string, r io.Reader, p *
 }
 
 // SubmitSampleURL submits the sample at sampleURL, which the server
-// downloads.
+// downloads. A blank sampleURL is an [*InputError].
 func (c *Client) SubmitSampleURL(ctx context.Context, sampleURL string, p *SubmitParams) (*SubmitResult, error) {
+	if err := required("sampleURL", sampleURL); err != nil {
+		return nil, err
+	}
 	return c.submitSubject(ctx, gen.SubmissionSubject{SampleURL: sampleURL}, p)
 }
 
-// SubmitURL submits a website for analysis.
+// SubmitURL submits a website for analysis. A blank websiteURL is an
+// [*InputError].
 func (c *Client) SubmitURL(ctx context.Context, websiteURL string, p *SubmitParams) (*SubmitResult, error) {
+	if err := required("websiteURL", websiteURL); err != nil {
+		return nil, err
+	}
 	return c.submitSubject(ctx, gen.SubmissionSubject{URL: websiteURL}, p)
 }
 
-// SubmitCommandLine submits a command line, run with cmd.exe.
+// SubmitCommandLine submits a command line, run with cmd.exe. A blank
+// commandLine is an [*InputError].
 func (c *Client) SubmitCommandLine(ctx context.Context, commandLine string, p *SubmitParams) (*SubmitResult, error) {
+	if err := required("commandLine", commandLine); err != nil {
+		return nil, err
+	}
 	return c.submitSubject(ctx, gen.SubmissionSubject{CommandLine: commandLine}, p)
 }
 
 // SubmitCookbook submits a cookbook alone. name is its file name ("" takes
 // the name of an *os.File, else "cookbook"). To send a cookbook with a
-// sample, use [WithCookbook].
+// sample, use [WithCookbook]. A nil or empty cookbook, or one larger than
+// 16 MiB, is an [*InputError] (Arg "cookbook").
 func (c *Client) SubmitCookbook(ctx context.Context, name string, cookbook io.Reader, p *SubmitParams) (*SubmitResult, error) {
 	cb, err := readCookbook(name, cookbook)
 	if err != nil {
@@ -148,18 +192,18 @@ func (c *Client) submitSubject(ctx context.Context, subject gen.SubmissionSubjec
 }
 
 func readCookbook(name string, r io.Reader) (part, error) {
-	if r == nil {
-		return part{}, errors.New("jbxapi: nil cookbook reader")
+	if err := notNil("cookbook", r, "reader"); err != nil {
+		return part{}, err
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxCookbook+1))
 	if err != nil {
 		return part{}, fmt.Errorf("jbxapi: reading the cookbook: %w", err)
 	}
 	if len(b) > maxCookbook {
-		return part{}, fmt.Errorf("jbxapi: cookbook larger than %d bytes", maxCookbook)
+		return part{}, &InputError{Arg: "cookbook", Reason: fmt.Sprintf("larger than %d bytes", maxCookbook)}
 	}
-	if b == nil {
-		b = []byte{}
+	if len(b) == 0 {
+		return part{}, &InputError{Arg: "cookbook", Reason: "empty (0 bytes)"}
 	}
 	return part{field: "cookbook", filename: baseName(name, r, "cookbook"), data: b}, nil
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // WaitOptions tune [Client.WaitSubmission]. The zero value polls after 5 s,
-// then 1.5 times longer each time, up to every 60 s.
+// then 1.5 times longer each time, up to every 60 s. A zero field takes its
+// default; a negative one is an [*InputError].
 type WaitOptions struct {
 	Interval    time.Duration // first pause (default 5 s)
 	MaxInterval time.Duration // longest pause (default 60 s)
@@ -17,8 +18,23 @@ type WaitOptions struct {
 // and returns its final info. It stops with the context (use
 // context.WithTimeout to bound the wait). Errors of single polls that may be
 // retried are retried by the request path; any other error ends the wait.
-// opts may be nil.
+// opts may be nil. A blank submissionID (Arg "submissionID") or a negative
+// interval (Arg "opts.Interval", "opts.MaxInterval") is an [*InputError],
+// returned before the first poll.
 func (c *Client) WaitSubmission(ctx context.Context, submissionID string, opts *WaitOptions) (*Submission, error) {
+	if err := required("submissionID", submissionID); err != nil {
+		return nil, err
+	}
+	if opts != nil {
+		for _, f := range []struct {
+			arg string
+			d   time.Duration
+		}{{"opts.Interval", opts.Interval}, {"opts.MaxInterval", opts.MaxInterval}} {
+			if f.d < 0 {
+				return nil, &InputError{Arg: f.arg, Reason: fmt.Sprintf("negative (%s)", f.d)}
+			}
+		}
+	}
 	interval, maxInterval := 5*time.Second, 60*time.Second
 	if opts != nil {
 		if opts.Interval > 0 {

@@ -15,8 +15,12 @@
 //     done, exactly as the official command line prints it (the submission
 //     object, or the error object {"code": N, "message": ...}); a failed
 //     file does not stop the others, and its path and message are also
-//     written to stderr. The exit code is that of the first failure (100 +
-//     API error code, 3, 4 or 5), 0 when every file was submitted.
+//     written to stderr. A file that cannot be read (a dangling link, a file
+//     removed since the listing: exit code 4), is not a regular file (a named
+//     pipe, whose open would block, or a device: 4) or is empty (refused by
+//     the client before anything is sent: 5) fails the same way. The exit
+//     code is that of the first failure (100 + API error code, 3, 4 or 5),
+//     0 when every file was submitted.
 //   - submit ... --wait, submission wait ID and analysis wait WEBID: wait
 //     until the submission or analysis is finished, then print its final
 //     info (the JSON of submission info / analysis info). With --download
@@ -24,7 +28,8 @@
 //     download: analysis wait into --dir (default ./WEBID), submission wait
 //     and submit --wait into ./WEBID per analysis, or DIR/WEBID with --dir.
 //     The saved paths are noted on stderr. --interval sets the pause between
-//     polls (default 5s), --timeout bounds the wait (default none).
+//     polls (default 5s; must be greater than 0), --timeout bounds the wait
+//     (default 0: none; not negative).
 //   - Progress bars on stderr for uploads and downloads when stderr is a
 //     terminal; nothing otherwise, or with --quiet (-q), which also silences
 //     the notes on stderr. With submit --jobs N>1 a single bar counts files.

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,7 +117,8 @@ last one given wins, and a parameter not given is left to the server.
 Additions to the official command line: a folder's files are submitted
 --jobs at a time (default 4), each result printed as one JSON document
 when it is ready, a failed file not stopping the others (the exit code is
-that of the first failure); --wait waits for each submission to finish and
+that of the first failure; a file that is unreadable, empty or not a regular
+file fails and is skipped); --wait waits for each submission to finish and
 prints its final info instead, downloading --download TYPE resources into
 ./WEBID (or DIR/WEBID with --dir).`,
 		Args: exactArgs("sample"),
@@ -329,7 +333,10 @@ func (a *app) submit(cmd *cobra.Command, f *submitFlags, sample string) error {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			err := submitOne(c, path)
+			err := folderFile(path)
+			if err == nil {
+				err = submitOne(c, path)
+			}
 			if bar != nil {
 				_ = bar.Add(1)
 			}
@@ -351,6 +358,35 @@ func (a *app) submit(cmd *cobra.Command, f *submitFlags, sample string) error {
 		return &printedError{err: firstErr}
 	}
 	return a.ctx.Err()
+}
+
+// folderFile checks a file found in a folder before it is opened: it must
+// exist (not be a dangling link, nor removed since the listing) and be a
+// regular file, since opening a named pipe would wait for a writer forever
+// and a device may never end. A failure is a local error (exit code 4) for
+// this file only; the folder's other files are still submitted.
+func folderFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return local(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return local(&fs.PathError{Op: "submit", Path: path, Err: fmt.Errorf("not a regular file (%s), skipped", fileKind(fi.Mode()))})
+	}
+	return nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "mode " + m.Type().String()
+	}
 }
 
 // printedError is a failure whose JSON object was printed already; run only
@@ -383,9 +419,43 @@ func (w *waitFlags) add(fl *pflag.FlagSet) {
 }
 
 func (w *waitFlags) addTiming(fl *pflag.FlagSet) {
-	fl.DurationVar(&w.interval, "interval", 5*time.Second, "pause between two status checks while waiting")
-	fl.DurationVar(&w.timeout, "timeout", 0, "give up waiting after this long (0: never)")
+	w.interval = 5 * time.Second
+	fl.Var(&durationFlag{d: &w.interval, positive: true}, "interval", "pause between two status checks while waiting")
+	fl.Var(&durationFlag{d: &w.timeout}, "timeout", "give up waiting after this long (0: never)")
 }
+
+// durationFlag is a duration flag that refuses a negative value (and zero
+// when positive is set) while the command line is parsed: a usage error,
+// before anything is submitted or polled. A zero --interval would poll the
+// server without a pause.
+type durationFlag struct {
+	d        *time.Duration
+	positive bool
+}
+
+func (f *durationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return "0" // what pflag leaves out of the help as a zero default
+	}
+	return f.d.String()
+}
+
+func (f *durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	switch {
+	case d < 0:
+		return fmt.Errorf("%s is negative", d)
+	case d == 0 && f.positive:
+		return errors.New("must be greater than 0")
+	}
+	*f.d = d
+	return nil
+}
+
+func (f *durationFlag) Type() string { return "duration" }
 
 // errWaitTimeout is returned when --timeout expires.
 func errWaitTimeout(d time.Duration) error {
