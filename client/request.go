@@ -271,11 +271,15 @@ func (c *Client) decodeError(resp *http.Response) error {
 }
 
 func (c *Client) unexpected(resp *http.Response, b []byte) *UnexpectedResponseError {
-	s := string(b)
+	// Redact before cutting: a key that straddles the cut would otherwise
+	// leak its first part. Any key starting within the snippet ends within
+	// snippetLen+len(key) bytes.
+	s := redact(string(b[:min(len(b), snippetLen+len(c.apiKey))]), c.apiKey)
 	if len(s) > snippetLen {
 		s = s[:snippetLen]
 	}
-	return &UnexpectedResponseError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Snippet: redact(s, c.apiKey)}
+	// The content type is the server's text too, and goes into Error().
+	return &UnexpectedResponseError{StatusCode: resp.StatusCode, ContentType: redact(resp.Header.Get("Content-Type"), c.apiKey), Snippet: s}
 }
 
 // decodeJSON reads a 2xx JSON answer into out, a gen envelope type. The
