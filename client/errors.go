@@ -138,11 +138,15 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 
 // RedirectError is returned when the server redirects to another host, which
 // the client refuses (the API key travels in the body).
-type RedirectError struct{ From, To string }
+type RedirectError struct {
+	From, To string
+	key      string
+}
 
-// Error names both hosts.
+// Error names both hosts (without the API key, should a server put it in
+// the host name it redirects to).
 func (e *RedirectError) Error() string {
-	return fmt.Sprintf("jbxapi: refusing to follow a redirect from %s to another host (%s): check the API URL", e.From, e.To)
+	return redact(fmt.Sprintf("jbxapi: refusing to follow a redirect from %s to another host (%s): check the API URL", e.From, e.To), e.key)
 }
 
 func redact(s, key string) string {
