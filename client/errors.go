@@ -149,9 +149,12 @@ func (e *RedirectError) Error() string {
 	return redact(fmt.Sprintf("jbxapi: refusing to follow a redirect from %s to another host (%s): check the API URL", e.From, e.To), e.key)
 }
 
+// redactedMark replaces the API key wherever a server echoes it.
+const redactedMark = "[REDACTED]"
+
 func redact(s, key string) string {
 	if key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, key, "[REDACTED]")
+	return strings.ReplaceAll(s, key, redactedMark)
 }
