@@ -31,6 +31,21 @@ lint-spec:
 test:
 	$(GO) test -race -count=1 ./...
 
+## fuzz: every fuzz target for FUZZTIME each (Go fuzzes one target per run).
+## "make test" already runs the committed corpora (testdata/fuzz); a crash
+## found here is written there: fix it and commit the input as a seed.
+## FUZZMINIMIZETIME bounds the minimizing of each new input, which would
+## otherwise (60s by default) take most of a short run.
+FUZZTIME ?= 10s
+FUZZMINIMIZETIME ?= 2s
+fuzz:
+	@set -e; for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; \
+		done; \
+	done
+
 test-short:
 	$(GO) test -short -count=1 ./...
 

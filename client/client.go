@@ -272,7 +272,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 		hc.Transport = t
 	}
-	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect)
+	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect, key)
 
 	ua := "jbxapi-go/" + Version
 	if cfg.userAgent != "" {
@@ -310,10 +310,10 @@ func (c *Client) AcceptTAC() bool { return c.acceptTAC }
 // UserAgent returns the User-Agent header the client sends.
 func (c *Client) UserAgent() string { return c.userAgent }
 
-func sameHostRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+func sameHostRedirects(next func(*http.Request, []*http.Request) error, key string) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if len(via) > 0 && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
-			return &RedirectError{From: via[0].URL.Host, To: req.URL.Host}
+			return &RedirectError{From: via[0].URL.Host, To: req.URL.Host, key: key}
 		}
 		if next != nil {
 			return next(req, via)

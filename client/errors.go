@@ -1,6 +1,8 @@
 package client
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,9 +141,25 @@ type ConnectionError struct {
 	key string
 }
 
-// Error describes the failure without the API key.
+// Error describes the failure without the API key. When the server's TLS
+// certificate could not be verified, it says how to connect anyway.
 func (e *ConnectionError) Error() string {
-	return redact(fmt.Sprintf("jbxapi: %s: connection error: %v", e.Op, e.Err), e.key)
+	s := fmt.Sprintf("jbxapi: %s: connection error: %v", e.Op, e.Err)
+	if certificateError(e.Err) {
+		s += " (the server's TLS certificate is not trusted; to connect anyway, e.g. to a test server with a " +
+			"self-signed certificate, use client.WithInsecureSkipVerify() or the command line's --no-check-certificate)"
+	}
+	return redact(s, e.key)
+}
+
+// certificateError reports whether err is a failure to verify the server's
+// certificate.
+func certificateError(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &verify)
 }
 
 // Unwrap returns the cause.
@@ -149,16 +167,23 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 
 // RedirectError is returned when the server redirects to another host, which
 // the client refuses (the API key travels in the body).
-type RedirectError struct{ From, To string }
-
-// Error names both hosts.
-func (e *RedirectError) Error() string {
-	return fmt.Sprintf("jbxapi: refusing to follow a redirect from %s to another host (%s): check the API URL", e.From, e.To)
+type RedirectError struct {
+	From, To string
+	key      string
 }
+
+// Error names both hosts (without the API key, should a server put it in
+// the host name it redirects to).
+func (e *RedirectError) Error() string {
+	return redact(fmt.Sprintf("jbxapi: refusing to follow a redirect from %s to another host (%s): check the API URL", e.From, e.To), e.key)
+}
+
+// redactedMark replaces the API key wherever a server echoes it.
+const redactedMark = "[REDACTED]"
 
 func redact(s, key string) string {
 	if key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, key, "[REDACTED]")
+	return strings.ReplaceAll(s, key, redactedMark)
 }

@@ -152,7 +152,17 @@ func newMultipart(fields url.Values, parts []part) (*multipartBody, error) {
 	return mb, nil
 }
 
-var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "%0D", "\n", "%0A")
+// quoteEscaper makes a name fit a quoted-string of a part header: "\" and
+// `"` are escaped with a backslash; the control characters (C0 and DEL), which
+// a header cannot carry, become %XX, as browsers and python-requests send
+// them (a CR arrives as the text "%0D").
+var quoteEscaper = func() *strings.Replacer {
+	pairs := []string{"\\", "\\\\", `"`, "\\\""}
+	for b := range 0x20 {
+		pairs = append(pairs, string(rune(b)), fmt.Sprintf("%%%02X", b))
+	}
+	return strings.NewReplacer(append(pairs, "\x7f", "%7F")...)
+}()
 
 func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
 

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -271,11 +272,27 @@ func (c *Client) decodeError(resp *http.Response) error {
 }
 
 func (c *Client) unexpected(resp *http.Response, b []byte) *UnexpectedResponseError {
-	s := string(b)
-	if len(s) > snippetLen {
-		s = s[:snippetLen]
+	// The content type is the server's text too, and goes into Error().
+	return &UnexpectedResponseError{StatusCode: resp.StatusCode, ContentType: redact(resp.Header.Get("Content-Type"), c.apiKey), Snippet: snippet(b, c.apiKey)}
+}
+
+// snippet returns the start of b, at most snippetLen bytes, with key
+// redacted. It redacts while it cuts, so that no key straddling the cut
+// leaks its first part, however many keys come before it.
+func snippet(b []byte, key string) string {
+	k := []byte(key)
+	var sb strings.Builder
+	for len(b) > 0 && sb.Len() < snippetLen {
+		if len(k) > 0 && bytes.HasPrefix(b, k) {
+			sb.WriteString(redactedMark)
+			b = b[len(k):]
+			continue
+		}
+		sb.WriteByte(b[0])
+		b = b[1:]
 	}
-	return &UnexpectedResponseError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Snippet: redact(s, c.apiKey)}
+	s := sb.String()
+	return s[:min(len(s), snippetLen)]
 }
 
 // decodeJSON reads a 2xx JSON answer into out, a gen envelope type. The

@@ -52,6 +52,7 @@ const copyBufSize = 32 << 10
 // Memory use is bounded: the member is read twice through small buffers
 // rather than loaded whole.
 func DecryptSingle(r io.ReaderAt, size int64, password string, w io.Writer) (name string, n int64, err error) {
+	r = offsetChecker{r}
 	zr, err := zip.NewReader(r, size)
 	// ErrInsecurePath comes with a usable reader; the name is the caller's
 	// business (see above).
@@ -170,6 +171,18 @@ func decryptAES(r io.ReaderAt, size int64, f *zip.File, password string, w io.Wr
 		return out.n, fmt.Errorf("%w: CRC-32 is %08x, the header says %08x", ErrChecksum, out.crc.Sum32(), f.CRC32)
 	}
 	return out.n, nil
+}
+
+// offsetChecker refuses reads at a negative offset, which only a malformed
+// archive asks for (archive/zip adds header offsets without checking them),
+// as ErrFormat rather than the reader's own error.
+type offsetChecker struct{ r io.ReaderAt }
+
+func (o offsetChecker) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("%w: read at negative offset %d", ErrFormat, off)
+	}
+	return o.r.ReadAt(p, off)
 }
 
 // readFullAt fills p from r at off. A ReaderAt may return io.EOF along with
