@@ -50,7 +50,8 @@ const (
 //     processing it (429, 503). A timeout, a reset connection or a 502/504
 //     after the request was sent may mean the submission exists, so it is
 //     reported, not re-sent: no duplicate submissions;
-//   - a spent quota and unaccepted terms are never retried.
+//   - a spent quota, unaccepted terms and a server certificate that cannot
+//     be verified are never retried.
 type Client struct {
 	apiKey    string
 	baseURL   string

@@ -167,6 +167,10 @@ func (c *Client) attempt(ctx context.Context, rq request, n int) (_ *http.Respon
 		if rq.submission && !neverReached(err) {
 			return nil, ce, false
 		}
+		if certificateError(err) {
+			// the same certificate will be refused again: fail at once
+			return nil, ce, false
+		}
 		return nil, &retryable{err: ce}, true
 	}
 	c.log(ctx, op, resp.StatusCode, time.Since(start), n, nil)

@@ -5,8 +5,11 @@ import (
 	"crypto/x509"
 	"io"
 	"log"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,6 +46,29 @@ func TestTLSSelfSignedRefusedByDefault(t *testing.T) {
 	assert.Contains(t, err.Error(), tlsHint, "the error says how to opt out")
 	assert.NotContains(t, err.Error(), h.APIKey())
 	assert.Empty(t, h.Requests(), "nothing reached the server before the certificate was checked")
+}
+
+func TestTLSRefusedCertificateIsNotRetried(t *testing.T) {
+	h := jbxtest.NewHandler()
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	var conns atomic.Int32
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	// default retries: a certificate that failed verification fails the
+	// same way on every attempt, so the client gives up at once.
+	c, err := client.New(client.WithBaseURL(ts.URL+"/api"), client.WithAPIKey(h.APIKey()))
+	require.NoError(t, err)
+	_, err = c.ServerOnline(context.Background())
+	var ce *client.ConnectionError
+	require.ErrorAs(t, err, &ce)
+	assert.Contains(t, err.Error(), tlsHint)
+	assert.EqualValues(t, 1, conns.Load(), "one handshake, no retry")
 }
 
 func TestTLSInsecureSkipVerifyAccepts(t *testing.T) {
