@@ -165,7 +165,9 @@ func fileName(cd, fallback string) string {
 
 // SafeFileName reduces a file name chosen by the server (or taken from a
 // remote path) to a plain base name that cannot leave the folder it is joined to:
-// no separators, no "..", no control characters, never empty, "." or "..".
+// no separators, no "..", no control characters, no bidirectional-text
+// controls (which can make "x\u202egnp.exe" display as "xexe.png"), never
+// empty, "." or "..".
 // fallback (reduced the same way) is used when nothing usable is left, and
 // "download" when that is unusable too. AnalysisDownload returns names
 // already reduced by it; use it for any other name from the server.
@@ -175,7 +177,7 @@ func SafeFileName(name, fallback string) string {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar || r == ':' && os.PathSeparator == '\\' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == unicode.ReplacementChar || r == ':' && os.PathSeparator == '\\' {
 			return '_'
 		}
 		return r

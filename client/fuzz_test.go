@@ -197,6 +197,8 @@ func checkSafeName(t *testing.T, in, got string) {
 		t.Fatalf("%q: %q holds a separator", in, got)
 	case strings.IndexFunc(got, unicode.IsControl) >= 0:
 		t.Fatalf("%q: %q holds a control character", in, got)
+	case strings.IndexFunc(got, func(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }) >= 0:
+		t.Fatalf("%q: %q holds a bidirectional-text control", in, got)
 	case !utf8.ValidString(got):
 		t.Fatalf("%q: %q is not UTF-8", in, got)
 	case !filepath.IsLocal(got):

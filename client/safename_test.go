@@ -19,6 +19,9 @@ func TestSafeFileName(t *testing.T) {
 		"a\x00b\nc":     "a_b_c",
 		"  spaced  ":    "spaced",
 		"ok..name":      "ok..name",
+		// a right-to-left override would display "report‮gnp.exe" as "reportexe.png"
+		"report\u202egnp.exe": "report_gnp.exe",
+		"a\u2066b\u200fc":     "a_b_c",
 	}
 	for in, want := range tests {
 		if got := client.SafeFileName(in, "html"); got != want {
