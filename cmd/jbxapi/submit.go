@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -343,7 +344,7 @@ func (a *app) submit(cmd *cobra.Command, f *submitFlags, sample string) error {
 			if err == nil {
 				return
 			}
-			a.notef("jbxapi: %s: %v", path, err)
+			a.notef("jbxapi: %s: %s", path, strings.TrimPrefix(err.Error(), "jbxapi: "))
 			_, obj := classify(err)
 			a.printJSON(obj)
 			mu.Lock()

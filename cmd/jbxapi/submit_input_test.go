@@ -130,6 +130,7 @@ func TestSubmitFolderBadFiles(t *testing.T) {
 				assert.Contains(t, r.stderr, "jbxapi: "+path+": ", "stderr names the file")
 				line := lineWith(r.stderr, path)
 				assert.Contains(t, line, text, "stderr for %s", n)
+				assert.Equal(t, 1, strings.Count(line, "jbxapi: "), "one prefix: %s", line)
 				assert.True(t, slices.ContainsFunc(errs, func(m string) bool { return strings.Contains(m, text) }),
 					"no error object says %q: %q", text, errs)
 			}
