@@ -1,0 +1,235 @@
+package client_test
+
+// Benchmarks of the client's hot paths against a small in-process server
+// that does no work (it discards request bodies and answers with canned
+// bytes), so that the figures are the client's. They are the before/after
+// evidence of the optimisations (benchstat); the end-to-end figures with
+// budgets come from cmd/jbxbench (make bench).
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jbx-go/jbxapi/client"
+	"github.com/jbx-go/jbxapi/client/jbxtest"
+)
+
+const (
+	benchUploadSize   = 64 << 20
+	benchDownloadSize = 64 << 20
+	benchPageSize     = 100
+)
+
+// benchServer answers like a Joe Sandbox that does nothing: canned JSON,
+// downloads of benchDownloadSize bytes from one reused buffer, and endless
+// analysis/list pages of benchPageSize items, all precomputed.
+type benchServer struct {
+	online, info, pageMid []byte
+	blob                  []byte
+	pages                 atomic.Int64
+}
+
+func newBenchServer(b *testing.B) *httptest.Server {
+	b.Helper()
+	h := jbxtest.NewHandler(jbxtest.WithAnalysisDuration(0))
+	webid := h.SeedAnalyses(1)[0]
+	s := &benchServer{
+		online: []byte(`{"data":{"online":true}}`),
+		info:   cannedAnswer(b, h, "/api/v2/analysis/info", "apikey="+jbxtest.DefaultAPIKey+"&webid="+webid),
+		blob:   bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16),
+	}
+	var page bytes.Buffer
+	page.WriteString(`{"data":[`)
+	for i := range benchPageSize {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"webid":"%d"}`, 1000000-i)
+	}
+	page.WriteString(`],"pagination":{"next":"a`)
+	s.pageMid = page.Bytes()
+	srv := httptest.NewServer(s)
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// cannedAnswer records what jbxtest answers to one request, so that the
+// canned bodies have the size and shape of real answers.
+func cannedAnswer(b *testing.B, h http.Handler, path, form string) []byte {
+	b.Helper()
+	rr := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(rr, req)
+	if rr.Code != http.StatusOK {
+		b.Fatalf("%s: %d %s", path, rr.Code, rr.Body)
+	}
+	return rr.Body.Bytes()
+}
+
+func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	switch strings.TrimPrefix(r.URL.Path, "/api") {
+	case "/v2/server/online":
+		_, _ = w.Write(s.online)
+	case "/v2/analysis/info":
+		_, _ = w.Write(s.info)
+	case "/v2/analysis/list":
+		// a fresh token on every page, as the iterator refuses a repeated one
+		_, _ = w.Write(strconv.AppendInt(s.pageMid, s.pages.Add(1), 10))
+		_, _ = w.Write([]byte(`"}}`))
+	case "/v2/submission/new":
+		_, _ = w.Write([]byte(`{"data":{"submission_id":"1"}}`))
+	case "/v2/submission/chunked-sample":
+		_, _ = w.Write([]byte(`{"data":{}}`))
+	case "/v2/analysis/download":
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="dump.bin"`)
+		w.Header().Set("Content-Length", strconv.Itoa(benchDownloadSize))
+		for left := benchDownloadSize; left > 0; left -= len(s.blob) {
+			if _, err := w.Write(s.blob[:min(left, len(s.blob))]); err != nil {
+				return
+			}
+		}
+	default:
+		http.Error(w, `{"errors":[{"code":2,"message":"unknown"}]}`, http.StatusBadRequest)
+	}
+}
+
+func newBenchClient(b *testing.B, srv *httptest.Server, opts ...client.Option) *client.Client {
+	b.Helper()
+	c, err := client.New(append([]client.Option{
+		client.WithBaseURL(srv.URL + "/api"), client.WithAPIKey(jbxtest.DefaultAPIKey), client.WithAcceptTAC(true),
+	}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func benchSample(b *testing.B, size int64) *os.File {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "sample.bin")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	block := bytes.Repeat([]byte{0x5a}, 1<<20)
+	for left := size; left > 0; left -= int64(len(block)) {
+		if _, err := f.Write(block[:min(left, int64(len(block)))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+func benchUpload(b *testing.B, opts ...client.SubmitOption) {
+	srv := newBenchServer(b)
+	c := newBenchClient(b, srv)
+	f := benchSample(b, benchUploadSize)
+	ctx := context.Background()
+	b.SetBytes(benchUploadSize)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.SubmitSample(ctx, "", f, nil, opts...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUploadChunked submits a 64 MiB file in 10 MiB chunks.
+func BenchmarkUploadChunked(b *testing.B) { benchUpload(b) }
+
+// BenchmarkUploadClassic submits a 64 MiB file in one streamed request.
+func BenchmarkUploadClassic(b *testing.B) { benchUpload(b, client.WithoutChunking()) }
+
+// BenchmarkDownload downloads a 64 MiB resource to io.Discard.
+func BenchmarkDownload(b *testing.B) {
+	for _, withProgress := range []bool{false, true} {
+		b.Run(fmt.Sprintf("progress=%v", withProgress), func(b *testing.B) {
+			srv := newBenchServer(b)
+			var opts []client.Option
+			if withProgress {
+				opts = append(opts, client.WithProgress(func(done, total int64) {}))
+			}
+			c := newBenchClient(b, srv, opts...)
+			ctx := context.Background()
+			b.SetBytes(benchDownloadSize)
+			for b.Loop() {
+				if _, _, err := c.AnalysisDownload(ctx, "1", "memdumps", io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAnalysesPaging iterates over analyses; one op is one item, so
+// allocs/op is the allocations per item (pages of 100 items).
+func BenchmarkAnalysesPaging(b *testing.B) {
+	srv := newBenchServer(b)
+	c := newBenchClient(b, srv)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for _, err := range c.Analyses(ctx) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n++; n >= b.N {
+			break
+		}
+	}
+}
+
+// BenchmarkSmallCalls measures server/online and analysis/info over one
+// keep-alive client, sequentially and from many goroutines.
+func BenchmarkSmallCalls(b *testing.B) {
+	calls := map[string]func(*client.Client) error{
+		"online": func(c *client.Client) error { _, err := c.ServerOnline(context.Background()); return err },
+		"info":   func(c *client.Client) error { _, err := c.AnalysisInfo(context.Background(), "1"); return err },
+	}
+	for _, name := range []string{"online", "info"} {
+		call := calls[name]
+		b.Run(name+"/sequential", func(b *testing.B) {
+			c := newBenchClient(b, newBenchServer(b))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := call(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/parallel16", func(b *testing.B) {
+			c := newBenchClient(b, newBenchServer(b))
+			b.ReportAllocs()
+			// 16 goroutines whatever GOMAXPROCS is (2 on the bench machine)
+			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := call(c); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
