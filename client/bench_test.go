@@ -9,6 +9,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -230,6 +231,61 @@ func BenchmarkSmallCalls(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestAnswerEnvelope guards the single-pass decoding of JSON answers: an
+// answer is accepted when its top-level object has "data" (matched like
+// encoding/json matches field names), whatever else it holds, and is an
+// UnexpectedResponseError otherwise.
+func TestAnswerEnvelope(t *testing.T) {
+	tests := []struct {
+		body   string
+		online bool
+		err    string // "unexpected", "decoding" or "" (success)
+	}{
+		{body: `{"data":{"online":true}}`, online: true},
+		{body: " \n{ \"data\" : {\"online\":true} }\n", online: true},
+		{body: `{"DATA":{"online":true}}`, online: true},
+		{body: `{"d\u0061ta":{"online":true}}`, online: true},
+		{body: `{"x":"\"data\"","y":[1,{"z":"]}"},null],"data":{"online":true}}`, online: true},
+		{body: `{"data":null}`},
+		{body: `{"data":"yes"}`, err: "decoding"},
+		{body: `{"a":{"data":{"online":true}}}`, err: "unexpected"},
+		{body: `{"x":"data"}`, err: "unexpected"},
+		{body: `[{"data":{"online":true}}]`, err: "unexpected"},
+		{body: `null`, err: "unexpected"},
+		{body: `{"data":{"online":true}`, err: "unexpected"},
+		{body: ``, err: "unexpected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c, err := client.New(client.WithBaseURL(srv.URL+"/api"), client.WithAPIKey("k"), client.WithRetries(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			online, err := c.ServerOnline(context.Background())
+			var ue *client.UnexpectedResponseError
+			switch tt.err {
+			case "":
+				if err != nil || online != tt.online {
+					t.Fatalf("got %v, %v; want %v", online, err, tt.online)
+				}
+			case "unexpected":
+				if !errors.As(err, &ue) {
+					t.Fatalf("got %v, %v; want an UnexpectedResponseError", online, err)
+				}
+			case "decoding":
+				if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "decoding the answer") {
+					t.Fatalf("got %v, %v; want a decoding error", online, err)
+				}
+			}
 		})
 	}
 }
