@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -39,9 +40,17 @@ type benchServer struct {
 	online, info, pageMid []byte
 	blob                  []byte
 	pages                 atomic.Int64
+	conns                 atomic.Int64 // connections accepted
 }
 
 func newBenchServer(b *testing.B) *httptest.Server {
+	srv, _ := newCountingBenchServer(b)
+	return srv
+}
+
+// newCountingBenchServer also returns the count of connections the server
+// accepted.
+func newCountingBenchServer(b *testing.B) (*httptest.Server, *atomic.Int64) {
 	b.Helper()
 	h := jbxtest.NewHandler(jbxtest.WithAnalysisDuration(0))
 	webid := h.SeedAnalyses(1)[0]
@@ -60,9 +69,15 @@ func newBenchServer(b *testing.B) *httptest.Server {
 	}
 	page.WriteString(`],"pagination":{"next":"a`)
 	s.pageMid = page.Bytes()
-	srv := httptest.NewServer(s)
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	srv.Start()
 	b.Cleanup(srv.Close)
-	return srv
+	return srv, &s.conns
 }
 
 // cannedAnswer records what jbxtest answers to one request, so that the
@@ -219,8 +234,10 @@ func BenchmarkSmallCalls(b *testing.B) {
 			}
 		})
 		b.Run(name+"/parallel16", func(b *testing.B) {
-			c := newBenchClient(b, newBenchServer(b))
+			srv, conns := newCountingBenchServer(b)
+			c := newBenchClient(b, srv)
 			b.ReportAllocs()
+			defer func() { b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op") }()
 			// 16 goroutines whatever GOMAXPROCS is (2 on the bench machine)
 			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
 			b.RunParallel(func(pb *testing.PB) {
