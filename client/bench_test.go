@@ -175,20 +175,39 @@ func BenchmarkUploadChunked(b *testing.B) { benchUpload(b) }
 // BenchmarkUploadClassic submits a 64 MiB file in one streamed request.
 func BenchmarkUploadClassic(b *testing.B) { benchUpload(b, client.WithoutChunking()) }
 
-// BenchmarkDownload downloads a 64 MiB resource to io.Discard.
+// BenchmarkDownload downloads a 64 MiB resource to io.Discard or to a
+// file, with and without a progress callback.
 func BenchmarkDownload(b *testing.B) {
-	for _, withProgress := range []bool{false, true} {
-		b.Run(fmt.Sprintf("progress=%v", withProgress), func(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		toFile   bool
+		progress bool
+	}{{"discard", false, false}, {"file", true, false}, {"discard+progress", false, true}} {
+		b.Run(bc.name, func(b *testing.B) {
 			srv := newBenchServer(b)
 			var opts []client.Option
-			if withProgress {
+			if bc.progress {
 				opts = append(opts, client.WithProgress(func(done, total int64) {}))
 			}
 			c := newBenchClient(b, srv, opts...)
+			var w io.Writer = io.Discard
+			if bc.toFile {
+				f, err := os.Create(filepath.Join(b.TempDir(), "download.bin"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				w = f
+			}
 			ctx := context.Background()
 			b.SetBytes(benchDownloadSize)
 			for b.Loop() {
-				if _, _, err := c.AnalysisDownload(ctx, "1", "memdumps", io.Discard); err != nil {
+				if f, ok := w.(*os.File); ok {
+					if _, err := f.Seek(0, io.SeekStart); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, _, err := c.AnalysisDownload(ctx, "1", "memdumps", w); err != nil {
 					b.Fatal(err)
 				}
 			}
