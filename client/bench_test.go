@@ -1,3 +1,5 @@
+//go:build unix
+
 package client_test
 
 // Benchmarks of the client's hot paths against a small in-process server
@@ -21,7 +23,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jbx-go/jbxapi/client"
 	"github.com/jbx-go/jbxapi/client/jbxtest"
@@ -124,6 +128,27 @@ func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// reportCPU reports the CPU time (user + system, of the whole process: the
+// in-process server's share included) per op, a figure that other load on
+// a shared machine disturbs much less than the wall time. Use it as
+// defer reportCPU(b)().
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func newBenchClient(b *testing.B, srv *httptest.Server, opts ...client.Option) *client.Client {
 	b.Helper()
 	c, err := client.New(append([]client.Option{
@@ -159,6 +184,7 @@ func benchUpload(b *testing.B, opts ...client.SubmitOption) {
 	ctx := context.Background()
 	b.SetBytes(benchUploadSize)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			b.Fatal(err)
@@ -201,6 +227,7 @@ func BenchmarkDownload(b *testing.B) {
 			}
 			ctx := context.Background()
 			b.SetBytes(benchDownloadSize)
+			defer reportCPU(b)()
 			for b.Loop() {
 				if f, ok := w.(*os.File); ok {
 					if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -223,6 +250,7 @@ func BenchmarkAnalysesPaging(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	n := 0
 	for _, err := range c.Analyses(ctx) {
 		if err != nil {
@@ -246,6 +274,7 @@ func BenchmarkSmallCalls(b *testing.B) {
 		b.Run(name+"/sequential", func(b *testing.B) {
 			c := newBenchClient(b, newBenchServer(b))
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if err := call(c); err != nil {
 					b.Fatal(err)
@@ -257,6 +286,7 @@ func BenchmarkSmallCalls(b *testing.B) {
 			c := newBenchClient(b, srv)
 			b.ReportAllocs()
 			defer func() { b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op") }()
+			defer reportCPU(b)()
 			// 16 goroutines whatever GOMAXPROCS is (2 on the bench machine)
 			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
 			b.RunParallel(func(pb *testing.PB) {
