@@ -128,15 +128,21 @@ func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// reportCPU reports the CPU time (user + system, of the whole process: the
-// in-process server's share included) per op, a figure that other load on
-// a shared machine disturbs much less than the wall time. Use it as
-// defer reportCPU(b)().
+// reportCPU reports the CPU time (user + system) and the read and write
+// system calls per op, for the whole process (the in-process server's
+// share included): figures that other load on a shared machine disturbs
+// much less than the wall time. Use it as defer reportCPU(b)().
 func reportCPU(b *testing.B) func() {
-	start := cpuTime()
+	start, r0, w0 := cpuTime(), procIO("syscr"), procIO("syscw")
 	return func() {
-		if b.N > 0 {
-			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		if b.N <= 0 {
+			return
+		}
+		n := float64(b.N)
+		b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/n, "cpu-ns/op")
+		if r0 >= 0 {
+			b.ReportMetric(float64(procIO("syscr")-r0)/n, "reads/op")
+			b.ReportMetric(float64(procIO("syscw")-w0)/n, "writes/op")
 		}
 	}
 }
@@ -147,6 +153,24 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procIO returns a counter of /proc/self/io (Linux), or -1.
+func procIO(key string) int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok && k == key {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
 }
 
 func newBenchClient(b *testing.B, srv *httptest.Server, opts ...client.Option) *client.Client {
