@@ -454,8 +454,8 @@ func (h *harness) downloads() error {
 			if toFile {
 				dest = "file"
 			}
-			c, b, runs, err := pair(n, func() error { return h.clientDownload(disc, n, toFile) },
-				func() error { return h.bareDownload(disc, n, toFile) })
+			c, b, runs, err := pair(n, func() error { return h.clientDownload(disc, "1", n, toFile) },
+				func() error { return h.bareDownload(disc, "1", n, toFile) })
 			if err != nil {
 				return err
 			}
@@ -468,8 +468,12 @@ func (h *harness) downloads() error {
 		return err
 	}
 	defer h.stopChild(jt)
-	c, b, err := best(1, func() error { return h.clientDownload(jt, gib, false) },
-		func() error { return h.bareDownload(jt, gib, false) })
+	webid, err := h.webid(jt)
+	if err != nil {
+		return err
+	}
+	c, b, err := best(1, func() error { return h.clientDownload(jt, webid, gib, false) },
+		func() error { return h.bareDownload(jt, webid, gib, false) })
 	if err != nil {
 		return err
 	}
@@ -477,6 +481,8 @@ func (h *harness) downloads() error {
 	return nil
 }
 
+// webid returns the id of an analysis jbxtest knows (any id does for the
+// discarding server).
 func (h *harness) webid(srv *child) (string, error) {
 	if !strings.HasPrefix(srv.name, "jbxtest") {
 		return "1", nil
@@ -506,11 +512,7 @@ func (h *harness) dest(toFile bool) (io.Writer, func() error, error) {
 	return f, func() error { err := f.Close(); _ = os.Remove(f.Name()); return err }, nil
 }
 
-func (h *harness) clientDownload(srv *child, n int64, toFile bool) error {
-	webid, err := h.webid(srv)
-	if err != nil {
-		return err
-	}
+func (h *harness) clientDownload(srv *child, webid string, n int64, toFile bool) error {
 	c, err := h.newClient(srv)
 	if err != nil {
 		return err
@@ -532,11 +534,7 @@ func (h *harness) clientDownload(srv *child, n int64, toFile bool) error {
 	return nil
 }
 
-func (h *harness) bareDownload(srv *child, n int64, toFile bool) error {
-	webid, err := h.webid(srv)
-	if err != nil {
-		return err
-	}
+func (h *harness) bareDownload(srv *child, webid string, n int64, toFile bool) error {
 	w, done, err := h.dest(toFile)
 	if err != nil {
 		return err
