@@ -3,7 +3,7 @@ GO        ?= go
 REDOCLY   ?= npx --yes @redocly/cli@2.77.0
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all generate check-generate lint lint-go lint-spec test test-short demo bench fuzz
+.PHONY: all generate check-generate lint lint-go lint-spec test test-short demo bench bench-long fuzz
 
 all: lint test
 
@@ -53,6 +53,14 @@ test-short:
 demo:
 	$(GO) run ./examples/demo
 
-## bench: the performance harness
+## bench: the Go benchmarks, then the harness cmd/jbxbench, which prints every
+## scenario against its same-run net/http baseline with PASS/FAIL per budget
+## (docs/performance.md); bench-long adds the 1 GiB uploads with baselines
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GO) build -o "$$tmp/jbxapi" ./cmd/jbxapi && $(GO) build -o "$$tmp/jbxbench" ./cmd/jbxbench && \
+	"$$tmp/jbxbench" -jbxapi "$$tmp/jbxapi" $(BENCHFLAGS)
+
+bench-long:
+	$(MAKE) bench BENCHFLAGS=-long

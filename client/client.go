@@ -24,6 +24,11 @@ const CloudURL = "https://jbxcloud.joesecurity.org/api"
 // the official client uses.
 const DefaultChunkSize = 10 << 20
 
+// maxIdleConnsPerHost is how many idle keep-alive connections the transport
+// built by New keeps to the server, enough for the goroutines of a busy
+// program (or of jbxapi submit --jobs) to reuse theirs.
+const maxIdleConnsPerHost = 64
+
 // DefaultRetries is how many times a failed request is retried by default.
 const DefaultRetries = 3
 
@@ -214,6 +219,11 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // from the defaults (Joe Sandbox Cloud, terms not accepted). A missing API
 // key or a malformed base URL is an error.
 //
+// Without WithHTTPClient or WithTransport, the client builds its own
+// transport, a clone of http.DefaultTransport that keeps up to 64 idle
+// connections to the server (instead of 2) so that concurrent calls reuse
+// their connections.
+//
 // The client refuses to follow a redirect to another host, since the API key
 // travels in the request body and a 307/308 redirect would re-send it there.
 func New(opts ...Option) (*Client, error) {
@@ -262,6 +272,10 @@ func New(opts ...Option) (*Client, error) {
 		hc.Transport = cfg.transport
 	default:
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		// net/http keeps 2 idle connections per host by default: a client
+		// shared by more goroutines would close and reopen connections on
+		// most calls.
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		if cfg.proxy != nil {
 			t.Proxy = cfg.proxy
 		}

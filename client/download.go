@@ -122,7 +122,9 @@ func (c *Client) download(ctx context.Context, send sendFunc, v any, fallback st
 	defer resp.Body.Close()
 	name := fileName(resp.Header.Get("Content-Disposition"), fallback)
 	pr := c.newProgress(resp.ContentLength)
-	n, err := io.Copy(pr.writer(w), resp.Body)
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(pr.writer(w), resp.Body, *buf)
+	copyBufs.Put(buf)
 	pr.finish()
 	if err != nil {
 		if isWriteErr(err) {
@@ -135,6 +137,13 @@ func (c *Client) download(ctx context.Context, send sendFunc, v any, fallback st
 	}
 	return name, n, nil
 }
+
+// copyBufSize is the buffer of a download's copy loop: reads of this size
+// take the bytes from the socket in 8 times fewer system calls than
+// io.Copy's 32 KiB. The buffers are pooled, so a download allocates none.
+const copyBufSize = 256 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // writerError marks an error of the destination writer.
 type writerError struct{ err error }

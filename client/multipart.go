@@ -188,8 +188,44 @@ func (mb *multipartBody) bodyFunc(pr *progress, base int64) bodyFunc {
 		if pr != nil && pr.fn != nil {
 			src = &progressReader{r: src, p: pr, base: base}
 		}
-		return mb.contentType, io.MultiReader(bytes.NewReader(mb.head), src, bytes.NewReader(mb.tail)), size, nil
+		return mb.contentType, &concatReader{head: mb.head, src: src, tail: mb.tail}, size, nil
 	}
+}
+
+// concatReader reads head, then src, then tail. Unlike io.MultiReader it
+// has no WriteTo: net/http drains a request body with io.Copy after
+// sending it, and io.MultiReader's WriteTo allocates a 32 KiB buffer on
+// every request just to find nothing left.
+type concatReader struct {
+	head []byte
+	src  io.Reader // nil once drained
+	tail []byte
+}
+
+func (r *concatReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(r.head) > 0 {
+		n := copy(p, r.head)
+		r.head = r.head[n:]
+		return n, nil
+	}
+	for r.src != nil {
+		n, err := r.src.Read(p)
+		if err == io.EOF {
+			r.src, err = nil, nil
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	if len(r.tail) > 0 {
+		n := copy(p, r.tail)
+		r.tail = r.tail[n:]
+		return n, nil
+	}
+	return 0, io.EOF
 }
 
 // baseName returns the file name of r when it has one (an *os.File), or

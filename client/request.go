@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -300,24 +301,135 @@ func snippet(b []byte, key string) string {
 }
 
 // decodeJSON reads a 2xx JSON answer into out, a gen envelope type. The
-// answer must carry "data".
+// answer must carry "data". It decodes the body once, into out, and then
+// checks for "data" with a scan of the top-level keys (the decode has
+// validated the JSON); the body is read into a pooled buffer, sized from
+// Content-Length when the server gives it.
 func (c *Client) decodeJSON(resp *http.Response, out any) error {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody))
-	if err != nil {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			bodyPool.Put(buf)
+		}
+	}()
+	if resp.ContentLength > 0 && resp.ContentLength <= maxJSONBody {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxJSONBody)); err != nil {
 		return &ConnectionError{Op: resp.Request.URL.Path, Err: err, key: c.apiKey}
 	}
-	var probe struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" ||
-		json.Unmarshal(b, &probe) != nil || probe.Data == nil {
+	b := buf.Bytes()
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
 		return c.unexpected(resp, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
+		if !json.Valid(b) || !hasDataKey(b) {
+			return c.unexpected(resp, b)
+		}
 		return fmt.Errorf("jbxapi: decoding the answer: %w", err)
 	}
+	if !hasDataKey(b) {
+		return c.unexpected(resp, b)
+	}
 	return nil
+}
+
+// maxPooledBody bounds the buffers kept for reuse by decodeJSON.
+const maxPooledBody = 1 << 20
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// hasDataKey reports whether the valid JSON document b is an object with a
+// member named "data", matched as encoding/json matches field names
+// (case-insensitively, escapes decoded). A null value counts.
+func hasDataKey(b []byte) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		end := stringEnd(b, i)
+		key := b[i+1 : max(i+1, end-1)]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var s string
+			if json.Unmarshal(b[i:end], &s) == nil {
+				key = []byte(s)
+			}
+		}
+		if bytes.EqualFold(key, []byte("data")) {
+			return true
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipSpace(b, skipValue(b, skipSpace(b, i+1)))
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string that starts at b[i] == '"'.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default:
+		for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+			i++
+		}
+		return i
+	}
 }
 
 // formRequest builds a replayable url-encoded request from v (a gen form

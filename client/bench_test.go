@@ -1,0 +1,413 @@
+//go:build unix
+
+package client_test
+
+// Benchmarks of the client's hot paths against a small in-process server
+// that does no work (it discards request bodies and answers with canned
+// bytes), so that the figures are the client's. They are the before/after
+// evidence of the optimisations (benchstat); the end-to-end figures with
+// budgets come from cmd/jbxbench (make bench).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jbx-go/jbxapi/client"
+	"github.com/jbx-go/jbxapi/client/jbxtest"
+	"github.com/jbx-go/jbxapi/gen"
+)
+
+const (
+	benchUploadSize   = 64 << 20
+	benchDownloadSize = 64 << 20
+	benchPageSize     = 100
+)
+
+// benchServer answers like a Joe Sandbox that does nothing: canned JSON,
+// downloads of benchDownloadSize bytes from one reused buffer, and endless
+// analysis/list pages of benchPageSize items, all precomputed.
+type benchServer struct {
+	online, info, pageMid []byte
+	blob                  []byte
+	pages                 atomic.Int64
+	conns                 atomic.Int64 // connections accepted
+}
+
+func newBenchServer(b *testing.B) *httptest.Server {
+	srv, _ := newCountingBenchServer(b)
+	return srv
+}
+
+// newCountingBenchServer also returns the count of connections the server
+// accepted.
+func newCountingBenchServer(b *testing.B) (*httptest.Server, *atomic.Int64) {
+	b.Helper()
+	h := jbxtest.NewHandler(jbxtest.WithAnalysisDuration(0))
+	webid := h.SeedAnalyses(1)[0]
+	s := &benchServer{
+		online: []byte(`{"data":{"online":true}}`),
+		info:   cannedAnswer(b, h, "/api/v2/analysis/info", "apikey="+jbxtest.DefaultAPIKey+"&webid="+webid),
+		blob:   bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16),
+	}
+	var page bytes.Buffer
+	page.WriteString(`{"data":[`)
+	for i := range benchPageSize {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"webid":"%d"}`, 1000000-i)
+	}
+	page.WriteString(`],"pagination":{"next":"a`)
+	s.pageMid = page.Bytes()
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	srv.Start()
+	b.Cleanup(srv.Close)
+	return srv, &s.conns
+}
+
+// cannedAnswer records what jbxtest answers to one request, so that the
+// canned bodies have the size and shape of real answers.
+func cannedAnswer(b *testing.B, h http.Handler, path, form string) []byte {
+	b.Helper()
+	rr := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(rr, req)
+	if rr.Code != http.StatusOK {
+		b.Fatalf("%s: %d %s", path, rr.Code, rr.Body)
+	}
+	return rr.Body.Bytes()
+}
+
+func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	switch strings.TrimPrefix(r.URL.Path, "/api") {
+	case "/v2/server/online":
+		_, _ = w.Write(s.online)
+	case "/v2/analysis/info":
+		_, _ = w.Write(s.info)
+	case "/v2/analysis/list":
+		// a fresh token on every page, as the iterator refuses a repeated one
+		_, _ = w.Write(strconv.AppendInt(s.pageMid, s.pages.Add(1), 10))
+		_, _ = w.Write([]byte(`"}}`))
+	case "/v2/submission/new":
+		_, _ = w.Write([]byte(`{"data":{"submission_id":"1"}}`))
+	case "/v2/submission/chunked-sample":
+		_, _ = w.Write([]byte(`{"data":{}}`))
+	case "/v2/analysis/download":
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="dump.bin"`)
+		w.Header().Set("Content-Length", strconv.Itoa(benchDownloadSize))
+		for left := benchDownloadSize; left > 0; left -= len(s.blob) {
+			if _, err := w.Write(s.blob[:min(left, len(s.blob))]); err != nil {
+				return
+			}
+		}
+	default:
+		http.Error(w, `{"errors":[{"code":2,"message":"unknown"}]}`, http.StatusBadRequest)
+	}
+}
+
+// reportCPU reports the CPU time (user + system) and the read and write
+// system calls per op, for the whole process (the in-process server's
+// share included): figures that other load on a shared machine disturbs
+// much less than the wall time. Use it as defer reportCPU(b)().
+func reportCPU(b *testing.B) func() {
+	start, r0, w0 := cpuTime(), procIO("syscr"), procIO("syscw")
+	return func() {
+		if b.N <= 0 {
+			return
+		}
+		n := float64(b.N)
+		b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/n, "cpu-ns/op")
+		if r0 >= 0 {
+			b.ReportMetric(float64(procIO("syscr")-r0)/n, "reads/op")
+			b.ReportMetric(float64(procIO("syscw")-w0)/n, "writes/op")
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procIO returns a counter of /proc/self/io (Linux), or -1.
+func procIO(key string) int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok && k == key {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
+}
+
+func newBenchClient(b *testing.B, srv *httptest.Server, opts ...client.Option) *client.Client {
+	b.Helper()
+	c, err := client.New(append([]client.Option{
+		client.WithBaseURL(srv.URL + "/api"), client.WithAPIKey(jbxtest.DefaultAPIKey), client.WithAcceptTAC(true),
+	}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func benchSample(b *testing.B, size int64) *os.File {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "sample.bin")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	block := bytes.Repeat([]byte{0x5a}, 1<<20)
+	for left := size; left > 0; left -= int64(len(block)) {
+		if _, err := f.Write(block[:min(left, int64(len(block)))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+func benchUpload(b *testing.B, opts ...client.SubmitOption) {
+	srv := newBenchServer(b)
+	c := newBenchClient(b, srv)
+	f := benchSample(b, benchUploadSize)
+	ctx := context.Background()
+	b.SetBytes(benchUploadSize)
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for b.Loop() {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.SubmitSample(ctx, "", f, nil, opts...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUploadChunked submits a 64 MiB file in 10 MiB chunks.
+func BenchmarkUploadChunked(b *testing.B) { benchUpload(b) }
+
+// BenchmarkUploadClassic submits a 64 MiB file in one streamed request.
+func BenchmarkUploadClassic(b *testing.B) { benchUpload(b, client.WithoutChunking()) }
+
+// BenchmarkDownload downloads a 64 MiB resource to io.Discard or to a
+// file, with and without a progress callback.
+func BenchmarkDownload(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		toFile   bool
+		progress bool
+	}{{"discard", false, false}, {"file", true, false}, {"discard+progress", false, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := newBenchServer(b)
+			var opts []client.Option
+			if bc.progress {
+				opts = append(opts, client.WithProgress(func(done, total int64) {}))
+			}
+			c := newBenchClient(b, srv, opts...)
+			var w io.Writer = io.Discard
+			if bc.toFile {
+				f, err := os.Create(filepath.Join(b.TempDir(), "download.bin"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				w = f
+			}
+			ctx := context.Background()
+			b.SetBytes(benchDownloadSize)
+			defer reportCPU(b)()
+			for b.Loop() {
+				if f, ok := w.(*os.File); ok {
+					if _, err := f.Seek(0, io.SeekStart); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, _, err := c.AnalysisDownload(ctx, "1", "memdumps", w); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAnalysesPaging iterates over analyses; one op is one item, so
+// allocs/op is the allocations per item (pages of 100 items).
+func BenchmarkAnalysesPaging(b *testing.B) {
+	srv := newBenchServer(b)
+	c := newBenchClient(b, srv)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b)()
+	n := 0
+	for _, err := range c.Analyses(ctx) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n++; n >= b.N {
+			break
+		}
+	}
+}
+
+// BenchmarkSmallCalls measures server/online and analysis/info over one
+// keep-alive client, sequentially and from many goroutines.
+func BenchmarkSmallCalls(b *testing.B) {
+	calls := map[string]func(*client.Client) error{
+		"online": func(c *client.Client) error { _, err := c.ServerOnline(context.Background()); return err },
+		"info":   func(c *client.Client) error { _, err := c.AnalysisInfo(context.Background(), "1"); return err },
+	}
+	for _, name := range []string{"online", "info"} {
+		call := calls[name]
+		b.Run(name+"/sequential", func(b *testing.B) {
+			c := newBenchClient(b, newBenchServer(b))
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				if err := call(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/parallel16", func(b *testing.B) {
+			srv, conns := newCountingBenchServer(b)
+			c := newBenchClient(b, srv)
+			b.ReportAllocs()
+			defer func() { b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op") }()
+			defer reportCPU(b)()
+			// 16 goroutines whatever GOMAXPROCS is (2 on the bench machine)
+			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := call(c); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestAnswerEnvelope guards the single-pass decoding of JSON answers: an
+// answer is accepted when its top-level object has "data" (matched like
+// encoding/json matches field names), whatever else it holds, and is an
+// UnexpectedResponseError otherwise.
+func TestAnswerEnvelope(t *testing.T) {
+	tests := []struct {
+		body   string
+		online bool
+		err    string // "unexpected", "decoding" or "" (success)
+	}{
+		{body: `{"data":{"online":true}}`, online: true},
+		{body: " \n{ \"data\" : {\"online\":true} }\n", online: true},
+		{body: `{"DATA":{"online":true}}`, online: true},
+		{body: `{"d\u0061ta":{"online":true}}`, online: true},
+		{body: `{"x":"\"data\"","y":[1,{"z":"]}"},null],"data":{"online":true}}`, online: true},
+		{body: `{"data":null}`},
+		{body: `{"data":"yes"}`, err: "decoding"},
+		{body: `{"a":{"data":{"online":true}}}`, err: "unexpected"},
+		{body: `{"x":"data"}`, err: "unexpected"},
+		{body: `[{"data":{"online":true}}]`, err: "unexpected"},
+		{body: `null`, err: "unexpected"},
+		{body: `{"data":{"online":true}`, err: "unexpected"},
+		{body: ``, err: "unexpected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c, err := client.New(client.WithBaseURL(srv.URL+"/api"), client.WithAPIKey("k"), client.WithRetries(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			online, err := c.ServerOnline(context.Background())
+			var ue *client.UnexpectedResponseError
+			switch tt.err {
+			case "":
+				if err != nil || online != tt.online {
+					t.Fatalf("got %v, %v; want %v", online, err, tt.online)
+				}
+			case "unexpected":
+				if !errors.As(err, &ue) {
+					t.Fatalf("got %v, %v; want an UnexpectedResponseError", online, err)
+				}
+			case "decoding":
+				if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "decoding the answer") {
+					t.Fatalf("got %v, %v; want a decoding error", online, err)
+				}
+			}
+		})
+	}
+}
+
+// TestAnalysisListItemsDecodeLikeGen guards the fast decoding of
+// analysis/list items: whatever form an item takes, the client returns what
+// the generated decoder of gen.AnalysisListPage makes of it.
+func TestAnalysisListItemsDecodeLikeGen(t *testing.T) {
+	page := `{"data":[{"webid":"1"},{"webid":"2","x":[1,{"y":null}]},{ "webid" : "3" },{"webid":"a\"b"},` +
+		`{"webid":"\u00e9"},{"webid":"é"},{"webid":""},{},null,{"webid":"4","webid":"5"},{"Webid":"6"},{"webid":"tab\there"}],` +
+		`"pagination":{"next":"a1"}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, page)
+	}))
+	defer srv.Close()
+	c, err := client.New(client.WithBaseURL(srv.URL+"/api"), client.WithAPIKey("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, next, err := c.AnalysisListPage(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want gen.AnalysisListPage
+	if err := json.Unmarshal([]byte(page), &want); err != nil {
+		t.Fatal(err)
+	}
+	if next != "a1" || !reflect.DeepEqual(items, want.Data) {
+		t.Fatalf("got %q %#v\nwant %#v", next, items, want.Data)
+	}
+}
