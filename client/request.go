@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,30 +151,35 @@ func (c *Client) attempt(ctx context.Context, rq request, n int) (_ *http.Respon
 		if rc, ok := body.(io.Closer); ok {
 			_ = rc.Close()
 		}
-		var te *timeoutError
-		if errors.As(cause, &te) && ctx.Err() == nil {
-			err = &url.Error{Op: "Post", URL: c.baseURL + op, Err: te}
-		}
+		err = c.timedOut(ctx, op, err, cause)
 		c.log(ctx, op, 0, time.Since(start), n, err)
 		var re *RedirectError
 		if errors.As(err, &re) {
 			return nil, re, false
 		}
-		ce := &ConnectionError{Op: op, Err: err, key: c.apiKey}
-		if ctx.Err() != nil {
-			return nil, ce, false
-		}
-		if rq.submission && !neverReached(err) {
-			return nil, ce, false
-		}
-		return nil, &retryable{err: ce}, true
+		err, retry = c.broken(ctx, rq, op, err)
+		return nil, err, retry
 	}
 	c.log(ctx, op, resp.StatusCode, time.Since(start), n, nil)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if rq.stream {
 			stop()
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: func() { stop(); cancel(nil) }}
+			return resp, nil, false
 		}
-		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: func() { stop(); cancel(nil) }}
+		// A JSON answer is read within the attempt: the timeout covers it,
+		// and an answer cut short is a broken exchange like any other,
+		// retried under the same rules.
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody))
+		_ = resp.Body.Close()
+		stop()
+		cause := context.Cause(actx)
+		cancel(nil)
+		if err != nil {
+			err, retry = c.broken(ctx, rq, op, c.timedOut(ctx, op, err, cause))
+			return nil, err, retry
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
 		return resp, nil, false
 	}
 	defer func() { stop(); cancel(nil) }()
@@ -192,6 +198,29 @@ func (c *Client) attempt(ctx context.Context, rq request, n int) (_ *http.Respon
 		return nil, &retryable{err: apiErr, after: retryAfter(resp.Header.Get("Retry-After"), c.now())}, true
 	}
 	return nil, apiErr, false
+}
+
+// timedOut replaces err by a timeout error when the attempt was cut off by
+// WithTimeout (cause) rather than by the caller's context.
+func (c *Client) timedOut(ctx context.Context, op string, err, cause error) error {
+	var te *timeoutError
+	if errors.As(cause, &te) && ctx.Err() == nil {
+		return &url.Error{Op: "Post", URL: c.baseURL + op, Err: te}
+	}
+	return err
+}
+
+// broken turns the failure of an exchange (sending the request or reading
+// the answer) into a *ConnectionError and tells whether it may be retried.
+func (c *Client) broken(ctx context.Context, rq request, op string, err error) (error, bool) {
+	ce := &ConnectionError{Op: op, Err: err, key: c.apiKey}
+	if ctx.Err() != nil {
+		return ce, false
+	}
+	if rq.submission && !neverReached(err) {
+		return ce, false
+	}
+	return &retryable{err: ce}, true
 }
 
 type cancelBody struct {
