@@ -424,8 +424,8 @@ func TestFaultMatrixSize(t *testing.T) {
 		assert.True(t, kinds[k], "fault kind %v not in the matrix", k)
 	}
 	assert.Len(t, matrixCalls, len(matrixRows[0].cells))
-	t.Log(fmt.Sprintf("fault matrix: %d faults × %d calls = %d cells (+ %d CLI cells in cmd/jbxapi)",
-		len(matrixRows), len(matrixCalls), len(matrixRows)*len(matrixCalls), len(matrixRows)))
+	t.Logf("fault matrix: %d faults × %d calls = %d cells (+ %d CLI cells in cmd/jbxapi)",
+		len(matrixRows), len(matrixCalls), len(matrixRows)*len(matrixCalls), len(matrixRows))
 }
 
 // TestSlowJSONAnswerTimesOut: WithTimeout covers reading a JSON answer. An
