@@ -437,9 +437,9 @@ func TestSlowJSONAnswerTimesOut(t *testing.T) {
 		t.Run(fmt.Sprint(times), func(t *testing.T) {
 			srv := jbxtest.NewServer(t)
 			webid := srv.SeedAnalyses(1)[0]
-			// about 40 pieces of 8 bytes, 20 ms apart: 800 ms for the answer
-			srv.AddFault(jbxtest.FaultRule{Path: "analysis/info", Times: times, Kind: jbxtest.FaultTrickle, Bytes: 8, Delay: 20 * time.Millisecond})
-			c, err := New(WithBaseURL(srv.URL()), WithAPIKey(srv.APIKey()), WithTimeout(200*time.Millisecond), WithRetries(1))
+			// about 40 pieces of 8 bytes, 30 ms apart: over a second for the answer
+			srv.AddFault(jbxtest.FaultRule{Path: "analysis/info", Times: times, Kind: jbxtest.FaultTrickle, Bytes: 8, Delay: 30 * time.Millisecond})
+			c, err := New(WithBaseURL(srv.URL()), WithAPIKey(srv.APIKey()), WithTimeout(300*time.Millisecond), WithRetries(1))
 			require.NoError(t, err)
 			c.backoff = func(int) time.Duration { return time.Millisecond }
 			_, err = c.AnalysisInfo(t.Context(), webid)

@@ -56,6 +56,7 @@ func TestLoad(t *testing.T) {
 	var dials atomic.Int64
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = loadWorkers
+	t.Cleanup(tr.CloseIdleConnections)
 	dialer := &net.Dialer{}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)
