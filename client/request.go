@@ -152,34 +152,34 @@ func (c *Client) attempt(ctx context.Context, rq request, n int) (_ *http.Respon
 		if rc, ok := body.(io.Closer); ok {
 			_ = rc.Close()
 		}
-		var te *timeoutError
-		if errors.As(cause, &te) && ctx.Err() == nil {
-			err = &url.Error{Op: "Post", URL: c.baseURL + op, Err: te}
-		}
+		err = c.timedOut(ctx, op, err, cause)
 		c.log(ctx, op, 0, time.Since(start), n, err)
 		var re *RedirectError
 		if errors.As(err, &re) {
 			return nil, re, false
 		}
-		ce := &ConnectionError{Op: op, Err: err, key: c.apiKey}
-		if ctx.Err() != nil {
-			return nil, ce, false
-		}
-		if rq.submission && !neverReached(err) {
-			return nil, ce, false
-		}
-		if certificateError(err) {
-			// the same certificate will be refused again: fail at once
-			return nil, ce, false
-		}
-		return nil, &retryable{err: ce}, true
+		err, retry = c.broken(ctx, rq, op, err)
+		return nil, err, retry
 	}
 	c.log(ctx, op, resp.StatusCode, time.Since(start), n, nil)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if rq.stream {
 			stop()
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: func() { stop(); cancel(nil) }}
+			return resp, nil, false
 		}
-		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: func() { stop(); cancel(nil) }}
+		// A JSON answer is read within the attempt: the timeout covers it,
+		// and an answer cut short is a broken exchange like any other,
+		// retried under the same rules.
+		jb, err := readJSONBody(resp)
+		stop()
+		cause := context.Cause(actx)
+		cancel(nil)
+		if err != nil {
+			err, retry = c.broken(ctx, rq, op, c.timedOut(ctx, op, err, cause))
+			return nil, err, retry
+		}
+		resp.Body = jb
 		return resp, nil, false
 	}
 	defer func() { stop(); cancel(nil) }()
@@ -198,6 +198,33 @@ func (c *Client) attempt(ctx context.Context, rq request, n int) (_ *http.Respon
 		return nil, &retryable{err: apiErr, after: retryAfter(resp.Header.Get("Retry-After"), c.now())}, true
 	}
 	return nil, apiErr, false
+}
+
+// timedOut replaces err by a timeout error when the attempt was cut off by
+// WithTimeout (cause) rather than by the caller's context.
+func (c *Client) timedOut(ctx context.Context, op string, err, cause error) error {
+	var te *timeoutError
+	if errors.As(cause, &te) && ctx.Err() == nil {
+		return &url.Error{Op: "Post", URL: c.baseURL + op, Err: te}
+	}
+	return err
+}
+
+// broken turns the failure of an exchange (sending the request or reading
+// the answer) into a *ConnectionError and tells whether it may be retried.
+func (c *Client) broken(ctx context.Context, rq request, op string, err error) (error, bool) {
+	ce := &ConnectionError{Op: op, Err: err, key: c.apiKey}
+	if ctx.Err() != nil {
+		return ce, false
+	}
+	if rq.submission && !neverReached(err) {
+		return ce, false
+	}
+	if certificateError(err) {
+		// the same certificate will be refused again: fail at once
+		return ce, false
+	}
+	return &retryable{err: ce}, true
 }
 
 type cancelBody struct {
@@ -300,27 +327,22 @@ func snippet(b []byte, key string) string {
 	return s[:min(len(s), snippetLen)]
 }
 
-// decodeJSON reads a 2xx JSON answer into out, a gen envelope type. The
+// decodeJSON decodes a 2xx JSON answer into out, a gen envelope type. The
 // answer must carry "data". It decodes the body once, into out, and then
 // checks for "data" with a scan of the top-level keys (the decode has
-// validated the JSON); the body is read into a pooled buffer, sized from
-// Content-Length when the server gives it.
+// validated the JSON). The body is normally already in memory: attempt
+// reads it within the attempt (see readJSONBody).
 func (c *Client) decodeJSON(resp *http.Response, out any) error {
 	defer resp.Body.Close()
-	buf := bodyPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooledBody {
-			bodyPool.Put(buf)
+	jb, ok := resp.Body.(*jsonBody)
+	if !ok {
+		var err error
+		if jb, err = readJSONBody(resp); err != nil {
+			return &ConnectionError{Op: resp.Request.URL.Path, Err: err, key: c.apiKey}
 		}
-	}()
-	if resp.ContentLength > 0 && resp.ContentLength <= maxJSONBody {
-		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+		defer jb.Close()
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxJSONBody)); err != nil {
-		return &ConnectionError{Op: resp.Request.URL.Path, Err: err, key: c.apiKey}
-	}
-	b := buf.Bytes()
+	b := jb.buf.Bytes()
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
 		return c.unexpected(resp, b)
 	}
@@ -334,6 +356,49 @@ func (c *Client) decodeJSON(resp *http.Response, out any) error {
 		return c.unexpected(resp, b)
 	}
 	return nil
+}
+
+// jsonBody is a JSON answer read in full, held in a pooled buffer that
+// Close returns to the pool (nothing may use the bytes after Close).
+type jsonBody struct {
+	*bytes.Reader
+	buf *bytes.Buffer
+}
+
+// readJSONBody reads the body of resp (at most maxJSONBody bytes) into a
+// pooled buffer, sized from Content-Length when the server gives it, and
+// closes it.
+func readJSONBody(resp *http.Response) (*jsonBody, error) {
+	defer resp.Body.Close()
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	// the announced length sizes the buffer only up to what is pooled: a
+	// server announcing more than it sends cannot make the client allocate
+	// more than it received
+	if cl := resp.ContentLength; cl > 0 && cl <= maxPooledBody {
+		buf.Grow(int(cl) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxJSONBody)); err != nil {
+		putBuffer(buf)
+		return nil, err
+	}
+	return &jsonBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf}, nil
+}
+
+// Close returns the buffer to the pool; a second Close does nothing.
+func (b *jsonBody) Close() error {
+	if b.buf != nil {
+		putBuffer(b.buf)
+		b.buf = nil
+		b.Reader = bytes.NewReader(nil)
+	}
+	return nil
+}
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		bodyPool.Put(buf)
+	}
 }
 
 // maxPooledBody bounds the buffers kept for reuse by decodeJSON.

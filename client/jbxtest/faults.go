@@ -2,6 +2,7 @@ package jbxtest
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -35,6 +36,17 @@ const (
 	// Bytes bytes at a time (default 16), with Delay between writes (default
 	// 10ms).
 	FaultTrickle
+	// FaultDropMidRequest reads the first Bytes bytes of the request body
+	// (default 1; fewer when the body is shorter), then closes the
+	// connection without answering: a connection lost in the middle of an
+	// upload. The request is not processed.
+	FaultDropMidRequest
+	// FaultMaintenance answers as the server does in maintenance mode (see
+	// Handler.SetMaintenance) without reading the request: server/online
+	// gets {"online": false}, every other endpoint code 5 with HTTP 503.
+	// With OnRequest and Times it makes a maintenance window that ends by
+	// itself.
+	FaultMaintenance
 )
 
 func (k FaultKind) String() string {
@@ -53,6 +65,10 @@ func (k FaultKind) String() string {
 		return "truncate-body"
 	case FaultTrickle:
 		return "trickle"
+	case FaultDropMidRequest:
+		return "drop-mid-request"
+	case FaultMaintenance:
+		return "maintenance"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -136,6 +152,27 @@ func writeFaultHTML(w http.ResponseWriter, r FaultRule) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
+}
+
+// dropMidRequest reads up to n bytes of the request body (at least one),
+// then drops the connection.
+func dropMidRequest(w http.ResponseWriter, r *http.Request, n int64) {
+	_, _ = io.CopyN(io.Discard, r.Body, max(n, 1))
+	dropConnection(w)
+}
+
+// maintenanceMessage is the message of the code 5 answer in maintenance mode.
+const maintenanceMessage = "The server is in maintenance mode. Please try again later."
+
+// writeFaultMaintenance answers c as in maintenance mode.
+func (h *Handler) writeFaultMaintenance(w http.ResponseWriter, c *call) {
+	op := h.spec.ops[c.path]
+	if c.path == pathServerOnline {
+		h.writeJSON(w, c, op, http.StatusOK, map[string]any{"data": map[string]any{"online": false}})
+		return
+	}
+	c.code = 5
+	h.writeError(w, c, op, &apiError{code: 5, msg: maintenanceMessage})
 }
 
 func dropConnection(w http.ResponseWriter) {

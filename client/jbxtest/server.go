@@ -315,6 +315,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			dropped = true
 			dropConnection(w)
 			return
+		case FaultDropMidRequest:
+			dropped = true
+			dropMidRequest(w, r, fault.Bytes)
+			return
+		case FaultMaintenance:
+			h.writeFaultMaintenance(sw, c)
+			return
 		case FaultTruncateBody:
 			out = &truncWriter{ResponseWriter: sw, limit: fault.Bytes}
 		case FaultTrickle:
