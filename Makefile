@@ -29,7 +29,7 @@ lint-spec:
 
 ## test: every test, with the race detector
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## fuzz: every fuzz target for FUZZTIME each (Go fuzzes one target per run).
 ## "make test" already runs the committed corpora (testdata/fuzz); a crash

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -299,47 +300,40 @@ func parsePageToken(kind, tok string) (int, bool) {
 	return n, err == nil
 }
 
-// page selects, from nums sorted newest first, the items after the token.
-func page(kind string, nums []int, tok string, size int, paged bool) ([]int, string, *apiError) {
-	start := 0
+// page selects a page of a list kept oldest first (num(i) grows with i)
+// and served newest first: the items older than the token's item. It
+// returns the index range [lo, hi), served from hi-1 down to lo, and the
+// token of the next page ("" on the last). A binary search finds the
+// token's place, so a page costs the same however long the list is.
+func page(kind string, n int, num func(int) int, tok string, size int, paged bool) (lo, hi int, next string, e *apiError) {
+	hi = n
 	if tok != "" {
 		after, ok := parsePageToken(kind, tok)
 		if !ok {
-			return nil, "", &apiError{code: 3, msg: "Invalid parameter pagination_next."}
+			return 0, 0, "", &apiError{code: 3, msg: "Invalid parameter pagination_next."}
 		}
-		start = len(nums)
-		for i, n := range nums {
-			if n < after {
-				start = i
-				break
-			}
+		hi = sort.Search(n, func(i int) bool { return num(i) >= after })
+	}
+	if paged {
+		lo = max(hi-size, 0)
+		if lo > 0 {
+			next = pageToken(kind, num(lo))
 		}
 	}
-	if !paged {
-		return nums[start:], "", nil
-	}
-	end := min(start+size, len(nums))
-	next := ""
-	if end < len(nums) {
-		next = pageToken(kind, nums[end-1])
-	}
-	return nums[start:end], next, nil
+	return lo, hi, next, nil
 }
 
 func epSubmissionList(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var nums []int
-	for i := len(h.st.subOrder) - 1; i >= 0; i-- {
-		nums = append(nums, h.st.subOrder[i].num)
-	}
-	sel, next, e := page("s", nums, c.form.Get("pagination_next"), h.cfg.pageSize, true)
+	order := h.st.subOrder
+	lo, hi, next, e := page("s", len(order), func(i int) int { return order[i].num }, c.form.Get("pagination_next"), h.cfg.pageSize, true)
 	if e != nil {
 		return nil, e
 	}
-	out := gen.SubmissionListPage{Data: []gen.SubmissionListItem{}}
-	for _, n := range sel {
-		out.Data = append(out.Data, gen.SubmissionListItem{SubmissionID: strconv.Itoa(n)})
+	out := gen.SubmissionListPage{Data: make([]gen.SubmissionListItem, 0, hi-lo)}
+	for i := hi - 1; i >= lo; i-- {
+		out.Data = append(out.Data, gen.SubmissionListItem{SubmissionID: strconv.Itoa(order[i].num)})
 	}
 	if next != "" {
 		out.Pagination = &gen.Pagination{Next: next}
@@ -350,18 +344,15 @@ func epSubmissionList(h *Handler, c *call) (any, *apiError) {
 func epAnalysisList(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var nums []int
-	for i := len(h.st.anaOrder) - 1; i >= 0; i-- {
-		nums = append(nums, h.st.anaOrder[i].num)
-	}
+	order := h.st.anaOrder
 	paged := c.form.Get("pagination") == "1"
-	sel, next, e := page("a", nums, c.form.Get("pagination_next"), h.cfg.pageSize, paged)
+	lo, hi, next, e := page("a", len(order), func(i int) int { return order[i].num }, c.form.Get("pagination_next"), h.cfg.pageSize, paged)
 	if e != nil {
 		return nil, e
 	}
-	out := gen.AnalysisListPage{Data: []gen.AnalysisListItem{}}
-	for _, n := range sel {
-		out.Data = append(out.Data, gen.AnalysisListItem{Webid: strconv.Itoa(n)})
+	out := gen.AnalysisListPage{Data: make([]gen.AnalysisListItem, 0, hi-lo)}
+	for i := hi - 1; i >= lo; i-- {
+		out.Data = append(out.Data, gen.AnalysisListItem{Webid: strconv.Itoa(order[i].num)})
 	}
 	if next != "" {
 		out.Pagination = &gen.Pagination{Next: next}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -141,12 +143,7 @@ func (st *state) removeAnalysis(webid string) {
 		return
 	}
 	delete(st.analyses, webid)
-	for i, x := range st.anaOrder {
-		if x == a {
-			st.anaOrder = append(st.anaOrder[:i:i], st.anaOrder[i+1:]...)
-			break
-		}
-	}
+	st.anaOrder = removeOrdered(st.anaOrder, a, func(x *analysis) int { return x.num })
 	s := a.sub
 	for i, w := range s.analyses {
 		if w == webid {
@@ -161,12 +158,7 @@ func (st *state) removeSubmission(s *submission) {
 		st.removeAnalysis(w)
 	}
 	delete(st.subs, s.id)
-	for i, x := range st.subOrder {
-		if x == s {
-			st.subOrder = append(st.subOrder[:i:i], st.subOrder[i+1:]...)
-			break
-		}
-	}
+	st.subOrder = removeOrdered(st.subOrder, s, func(x *submission) int { return x.num })
 }
 
 var statusRank = map[gen.Status]int{"submitted": 0, "running": 1, "finished": 2}
@@ -350,4 +342,19 @@ func (st *state) chargeQuota() *apiError {
 	st.quotaByDay[d]++
 	st.quotaByMon[m]++
 	return nil
+}
+
+// removeOrdered removes x from list, which is kept in ascending order of
+// num (items are appended as they are numbered), in place. The slice is
+// never shared outside the handler's lock, so no copy is needed.
+func removeOrdered[T comparable](list []T, x T, num func(T) int) []T {
+	n := num(x)
+	i := sort.Search(len(list), func(i int) bool { return num(list[i]) >= n })
+	if i < len(list) && list[i] == x {
+		return slices.Delete(list, i, i+1)
+	}
+	if i = slices.Index(list, x); i >= 0 { // not where the order puts it: look everywhere
+		return slices.Delete(list, i, i+1)
+	}
+	return list
 }
