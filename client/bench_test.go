@@ -11,7 +11,6 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +19,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,7 +29,6 @@ import (
 
 	"github.com/jbx-go/jbxapi/client"
 	"github.com/jbx-go/jbxapi/client/jbxtest"
-	"github.com/jbx-go/jbxapi/gen"
 )
 
 const (
@@ -380,34 +377,5 @@ func TestAnswerEnvelope(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestAnalysisListItemsDecodeLikeGen guards the fast decoding of
-// analysis/list items: whatever form an item takes, the client returns what
-// the generated decoder of gen.AnalysisListPage makes of it.
-func TestAnalysisListItemsDecodeLikeGen(t *testing.T) {
-	page := `{"data":[{"webid":"1"},{"webid":"2","x":[1,{"y":null}]},{ "webid" : "3" },{"webid":"a\"b"},` +
-		`{"webid":"\u00e9"},{"webid":"é"},{"webid":""},{},null,{"webid":"4","webid":"5"},{"Webid":"6"},{"webid":"tab\there"}],` +
-		`"pagination":{"next":"a1"}}`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, page)
-	}))
-	defer srv.Close()
-	c, err := client.New(client.WithBaseURL(srv.URL+"/api"), client.WithAPIKey("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, next, err := c.AnalysisListPage(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want gen.AnalysisListPage
-	if err := json.Unmarshal([]byte(page), &want); err != nil {
-		t.Fatal(err)
-	}
-	if next != "a1" || !reflect.DeepEqual(items, want.Data) {
-		t.Fatalf("got %q %#v\nwant %#v", next, items, want.Data)
 	}
 }
