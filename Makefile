@@ -21,6 +21,8 @@ lint: lint-go lint-spec
 lint-go:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@for d in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' ./...); do \
+		grep -q 'goleak.VerifyTestMain' $$d/*_test.go || { echo "$$d: tests without goleak.VerifyTestMain (add a TestMain)"; exit 1; }; done
 	$(STATICCHECK) ./...
 
 lint-spec:
