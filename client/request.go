@@ -361,8 +361,15 @@ func (c *Client) decodeJSON(resp *http.Response, out any) error {
 // jsonBody is a JSON answer read in full, held in a pooled buffer that
 // Close returns to the pool (nothing may use the bytes after Close).
 type jsonBody struct {
-	*bytes.Reader
 	buf *bytes.Buffer
+}
+
+// Read reads (and consumes) the answer; decodeJSON uses buf directly.
+func (b *jsonBody) Read(p []byte) (int, error) {
+	if b.buf == nil {
+		return 0, io.EOF
+	}
+	return b.buf.Read(p)
 }
 
 // readJSONBody reads the body of resp (at most maxJSONBody bytes) into a
@@ -382,7 +389,7 @@ func readJSONBody(resp *http.Response) (*jsonBody, error) {
 		putBuffer(buf)
 		return nil, err
 	}
-	return &jsonBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf}, nil
+	return &jsonBody{buf: buf}, nil
 }
 
 // Close returns the buffer to the pool; a second Close does nothing.
@@ -390,7 +397,6 @@ func (b *jsonBody) Close() error {
 	if b.buf != nil {
 		putBuffer(b.buf)
 		b.buf = nil
-		b.Reader = bytes.NewReader(nil)
 	}
 	return nil
 }
