@@ -67,6 +67,7 @@ type harness struct {
 	tmp      string
 	children []*child
 	bare     *http.Client
+	clients  map[*child]*client.Client
 }
 
 func (h *harness) run() (failed int, err error) {
@@ -205,8 +206,24 @@ func (h *harness) throughputRows(name, server string, n int64, c, b measurement,
 	h.add(r)
 }
 
-func (h *harness) newClient(c *child, opts ...client.Option) (*client.Client, error) {
-	return client.New(append([]client.Option{client.WithBaseURL(c.url), client.WithAPIKey(apiKey), client.WithAcceptTAC(true)}, opts...)...)
+// newClient returns the client for the server c: one per server, made on
+// first use and reused by every run, as the bare baseline reuses its one
+// http.Client. Both sides then measure warm keep-alive connections (a new
+// client per run would pay a new connection and its TCP ramp-up in every
+// client run and in no baseline run).
+func (h *harness) newClient(c *child) (*client.Client, error) {
+	if cl, ok := h.clients[c]; ok {
+		return cl, nil
+	}
+	cl, err := client.New(client.WithBaseURL(c.url), client.WithAPIKey(apiKey), client.WithAcceptTAC(true))
+	if err != nil {
+		return nil, err
+	}
+	if h.clients == nil {
+		h.clients = map[*child]*client.Client{}
+	}
+	h.clients[c] = cl
+	return cl, nil
 }
 
 // sampleFile writes a file of n bytes of filler into the temporary folder.
