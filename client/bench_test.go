@@ -2,17 +2,16 @@
 
 package client_test
 
-// Benchmarks of the client's hot paths against a small in-process server
-// that does no work (it discards request bodies and answers with canned
-// bytes), so that the figures are the client's. They are the before/after
-// evidence of the optimisations (benchstat); the end-to-end figures with
-// budgets come from cmd/jbxbench (make bench).
+// Benchmarks of the client's hot paths against an in-process server that
+// does no work (package internal/benchserver: it discards request bodies
+// and answers with canned bytes), so that the figures are the client's.
+// They are the before/after evidence of the optimisations (benchstat); the
+// end-to-end figures with budgets come from cmd/jbxbench (make bench).
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -29,103 +28,43 @@ import (
 
 	"github.com/jbx-go/jbxapi/client"
 	"github.com/jbx-go/jbxapi/client/jbxtest"
+	"github.com/jbx-go/jbxapi/internal/benchserver"
 )
 
 const (
 	benchUploadSize   = 64 << 20
 	benchDownloadSize = 64 << 20
 	benchPageSize     = 100
+	benchItems        = 100_000 // analyses listed by the paging benchmark's server
 )
 
-// benchServer answers like a Joe Sandbox that does nothing: canned JSON,
-// downloads of benchDownloadSize bytes from one reused buffer, and endless
-// analysis/list pages of benchPageSize items, all precomputed.
-type benchServer struct {
-	online, info, pageMid []byte
-	blob                  []byte
-	pages                 atomic.Int64
-	conns                 atomic.Int64 // connections accepted
-}
-
+// newBenchServer starts a Joe Sandbox that does nothing (package
+// internal/benchserver): canned answers, downloads of benchDownloadSize
+// bytes, and no analyses to list.
 func newBenchServer(b *testing.B) *httptest.Server {
-	srv, _ := newCountingBenchServer(b)
+	srv, _ := startBenchServer(b, 0)
 	return srv
 }
 
-// newCountingBenchServer also returns the count of connections the server
-// accepted.
-func newCountingBenchServer(b *testing.B) (*httptest.Server, *atomic.Int64) {
+// startBenchServer starts a do-nothing Joe Sandbox listing items analyses
+// in pages of benchPageSize, and returns it with the count of connections
+// it accepted.
+func startBenchServer(b *testing.B, items int) (*httptest.Server, *atomic.Int64) {
 	b.Helper()
-	h := jbxtest.NewHandler(jbxtest.WithAnalysisDuration(0))
-	webid := h.SeedAnalyses(1)[0]
-	s := &benchServer{
-		online: []byte(`{"data":{"online":true}}`),
-		info:   cannedAnswer(b, h, "/api/v2/analysis/info", "apikey="+jbxtest.DefaultAPIKey+"&webid="+webid),
-		blob:   bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16),
+	h, err := benchserver.New(benchserver.Config{Items: items, PageSize: benchPageSize, DownloadSize: benchDownloadSize})
+	if err != nil {
+		b.Fatal(err)
 	}
-	var page bytes.Buffer
-	page.WriteString(`{"data":[`)
-	for i := range benchPageSize {
-		if i > 0 {
-			page.WriteByte(',')
-		}
-		fmt.Fprintf(&page, `{"webid":"%d"}`, 1000000-i)
-	}
-	page.WriteString(`],"pagination":{"next":"a`)
-	s.pageMid = page.Bytes()
-	srv := httptest.NewUnstartedServer(s)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
-			s.conns.Add(1)
+			conns.Add(1)
 		}
 	}
 	srv.Start()
 	b.Cleanup(srv.Close)
-	return srv, &s.conns
-}
-
-// cannedAnswer records what jbxtest answers to one request, so that the
-// canned bodies have the size and shape of real answers.
-func cannedAnswer(b *testing.B, h http.Handler, path, form string) []byte {
-	b.Helper()
-	rr := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	h.ServeHTTP(rr, req)
-	if rr.Code != http.StatusOK {
-		b.Fatalf("%s: %d %s", path, rr.Code, rr.Body)
-	}
-	return rr.Body.Bytes()
-}
-
-func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
-	w.Header().Set("Content-Type", "application/json")
-	switch strings.TrimPrefix(r.URL.Path, "/api") {
-	case "/v2/server/online":
-		_, _ = w.Write(s.online)
-	case "/v2/analysis/info":
-		_, _ = w.Write(s.info)
-	case "/v2/analysis/list":
-		// a fresh token on every page, as the iterator refuses a repeated one
-		_, _ = w.Write(strconv.AppendInt(s.pageMid, s.pages.Add(1), 10))
-		_, _ = w.Write([]byte(`"}}`))
-	case "/v2/submission/new":
-		_, _ = w.Write([]byte(`{"data":{"submission_id":"1"}}`))
-	case "/v2/submission/chunked-sample":
-		_, _ = w.Write([]byte(`{"data":{}}`))
-	case "/v2/analysis/download":
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="dump.bin"`)
-		w.Header().Set("Content-Length", strconv.Itoa(benchDownloadSize))
-		for left := benchDownloadSize; left > 0; left -= len(s.blob) {
-			if _, err := w.Write(s.blob[:min(left, len(s.blob))]); err != nil {
-				return
-			}
-		}
-	default:
-		http.Error(w, `{"errors":[{"code":2,"message":"unknown"}]}`, http.StatusBadRequest)
-	}
+	return srv, &conns
 }
 
 // reportCPU reports the CPU time (user + system) and the read and write
@@ -267,21 +206,23 @@ func BenchmarkDownload(b *testing.B) {
 }
 
 // BenchmarkAnalysesPaging iterates over analyses; one op is one item, so
-// allocs/op is the allocations per item (pages of 100 items).
+// allocs/op is the allocations per item (pages of 100 items). The server
+// lists benchItems analyses: the iteration starts over when they run out.
 func BenchmarkAnalysesPaging(b *testing.B) {
-	srv := newBenchServer(b)
+	srv, _ := startBenchServer(b, benchItems)
 	c := newBenchClient(b, srv)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer reportCPU(b)()
-	n := 0
-	for _, err := range c.Analyses(ctx) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n++; n >= b.N {
-			break
+	for n := 0; n < b.N; {
+		for _, err := range c.Analyses(ctx) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n++; n >= b.N {
+				break
+			}
 		}
 	}
 }
@@ -306,7 +247,7 @@ func BenchmarkSmallCalls(b *testing.B) {
 			}
 		})
 		b.Run(name+"/parallel16", func(b *testing.B) {
-			srv, conns := newCountingBenchServer(b)
+			srv, conns := startBenchServer(b, 0)
 			c := newBenchClient(b, srv)
 			b.ReportAllocs()
 			defer func() { b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op") }()

@@ -8,8 +8,8 @@
 //
 // The servers run in child processes (the program re-executes itself with
 // -serve), so that the heap and allocation figures are the client's alone:
-// "discard" answers every endpoint with precomputed bytes and discards
-// uploads; "jbxtest" is the contract-enforcing fake of package
+// "discard" (package internal/benchserver) answers every endpoint with
+// precomputed bytes and discards uploads; "jbxtest" is the contract-enforcing fake of package
 // client/jbxtest. -jbxapi names a built cmd/jbxapi binary for the CLI
 // scenario (skipped without it). The exit status is 1 when a budget fails.
 // docs/performance.md describes the method.

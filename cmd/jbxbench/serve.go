@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jbx-go/jbxapi/client/jbxtest"
+	"github.com/jbx-go/jbxapi/internal/benchserver"
 )
 
 // serveConfig is what a child server is started with.
@@ -40,7 +39,7 @@ func serve(cfg serveConfig) error {
 	var h http.Handler
 	switch cfg.kind {
 	case "discard":
-		d, err := newDiscardServer(cfg)
+		d, err := benchserver.New(benchserver.Config{Items: cfg.items, PageSize: cfg.pageSize, DownloadSize: cfg.downloadSize})
 		if err != nil {
 			return err
 		}
@@ -77,114 +76,6 @@ func serve(cfg serveConfig) error {
 	fmt.Printf("http://%s/api\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return srv.Close()
-}
-
-// discardServer answers every endpoint the harness uses with precomputed
-// bytes and discards request bodies: the cheapest valid Joe Sandbox.
-type discardServer struct {
-	online, info []byte
-	pages        map[string][]byte // by pagination_next ("" is the first)
-	blob         []byte
-	downloadSize int64
-}
-
-func newDiscardServer(cfg serveConfig) (*discardServer, error) {
-	jh := jbxtest.NewHandler(jbxtest.WithAPIKey(apiKey), jbxtest.WithAnalysisDuration(0))
-	webid := jh.SeedAnalyses(1)[0]
-	info, err := recordAnswer(jh, "/api/v2/analysis/info", "apikey="+apiKey+"&webid="+webid)
-	if err != nil {
-		return nil, err
-	}
-	d := &discardServer{
-		online:       []byte(`{"data":{"online":true}}`),
-		info:         info,
-		pages:        map[string][]byte{},
-		blob:         bytes.Repeat([]byte("jbxbench filler."), 256<<10/16),
-		downloadSize: cfg.downloadSize,
-	}
-	// pages of analyses numbered items..1, newest first; the token of the
-	// next page is "a" + the webid it starts after
-	tok := ""
-	for start := 0; start < cfg.items; start += cfg.pageSize {
-		end := min(start+cfg.pageSize, cfg.items)
-		var b bytes.Buffer
-		b.WriteString(`{"data":[`)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `{"webid":"%d"}`, cfg.items-i)
-		}
-		b.WriteByte(']')
-		next := ""
-		if end < cfg.items {
-			next = "a" + strconv.Itoa(cfg.items-end+1)
-			fmt.Fprintf(&b, `,"pagination":{"next":"%s"}`, next)
-		}
-		b.WriteByte('}')
-		d.pages[tok] = b.Bytes()
-		tok = next
-	}
-	if len(d.pages) == 0 {
-		d.pages[""] = []byte(`{"data":[]}`)
-	}
-	return d, nil
-}
-
-// recordAnswer returns what jbxtest answers to one request, so that canned
-// answers have the size and shape of real ones.
-func recordAnswer(h http.Handler, path, form string) ([]byte, error) {
-	rr := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	h.ServeHTTP(rr, req)
-	if rr.Code != http.StatusOK {
-		return nil, fmt.Errorf("%s: %d %s", path, rr.Code, rr.Body)
-	}
-	return rr.Body.Bytes(), nil
-}
-
-func (d *discardServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path[strings.Index(r.URL.Path, "/v2/")+1:]
-	var page []byte
-	if path == "v2/analysis/list" {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		page = d.pages[r.PostForm.Get("pagination_next")]
-	}
-	_, _ = io.Copy(io.Discard, r.Body)
-	w.Header().Set("Content-Type", "application/json")
-	switch path {
-	case "v2/server/online":
-		_, _ = w.Write(d.online)
-	case "v2/analysis/info":
-		_, _ = w.Write(d.info)
-	case "v2/analysis/list":
-		if page == nil {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"errors":[{"code":3,"message":"Invalid parameter pagination_next."}]}`))
-			return
-		}
-		_, _ = w.Write(page)
-	case "v2/submission/new":
-		_, _ = w.Write([]byte(`{"data":{"submission_id":"1"}}`))
-	case "v2/submission/chunked-sample":
-		_, _ = w.Write([]byte(`{"data":{}}`))
-	case "v2/analysis/download":
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="resource.bin"`)
-		w.Header().Set("Content-Length", strconv.FormatInt(d.downloadSize, 10))
-		for left := d.downloadSize; left > 0; left -= int64(len(d.blob)) {
-			if _, err := w.Write(d.blob[:min(left, int64(len(d.blob)))]); err != nil {
-				return
-			}
-		}
-	default:
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"errors":[{"code":2,"message":"Unknown endpoint."}]}`))
-	}
 }
 
 // child is a server running in a child process.
