@@ -62,38 +62,8 @@ type cancelCase struct {
 }
 
 var cancelCases = []cancelCase{
-	{
-		name: "mid-upload, chunked",
-		setup: func(t *testing.T) func(context.Context, chan struct{}) error {
-			srv := jbxtest.NewServer(t, jbxtest.WithSampleKeepLimit(1<<20))
-			return func(ctx context.Context, started chan struct{}) error {
-				var once sync.Once
-				c := cancelClient(t, srv, WithProgress(func(done, _ int64) {
-					if done >= 64<<10 {
-						once.Do(func() { close(started) })
-					}
-				}))
-				_, err := c.SubmitSample(ctx, "big.bin", io.NewSectionReader(slowSource{1 << 30}, 0, 1<<30), nil)
-				return err
-			}
-		},
-	},
-	{
-		name: "mid-upload, classic",
-		setup: func(t *testing.T) func(context.Context, chan struct{}) error {
-			srv := jbxtest.NewServer(t, jbxtest.WithSampleKeepLimit(1<<20))
-			return func(ctx context.Context, started chan struct{}) error {
-				var once sync.Once
-				c := cancelClient(t, srv, WithProgress(func(done, _ int64) {
-					if done >= 64<<10 {
-						once.Do(func() { close(started) })
-					}
-				}))
-				_, err := c.SubmitSample(ctx, "big.bin", io.NewSectionReader(slowSource{1 << 30}, 0, 1<<30), nil, WithoutChunking())
-				return err
-			}
-		},
-	},
+	{name: "mid-upload, chunked", setup: cancelUpload()},
+	{name: "mid-upload, classic", setup: cancelUpload(WithoutChunking())},
 	{
 		name: "mid-download",
 		setup: func(t *testing.T) func(context.Context, chan struct{}) error {
@@ -152,6 +122,24 @@ var cancelCases = []cancelCase{
 			}
 		},
 	},
+}
+
+// cancelUpload is the setup of a cancelled upload of a 1 GiB input read
+// slowly: the call signals once 64 KiB have gone out.
+func cancelUpload(opts ...SubmitOption) func(t *testing.T) func(context.Context, chan struct{}) error {
+	return func(t *testing.T) func(context.Context, chan struct{}) error {
+		srv := jbxtest.NewServer(t, jbxtest.WithSampleKeepLimit(1<<20))
+		return func(ctx context.Context, started chan struct{}) error {
+			var once sync.Once
+			c := cancelClient(t, srv, WithProgress(func(done, _ int64) {
+				if done >= 64<<10 {
+					once.Do(func() { close(started) })
+				}
+			}))
+			_, err := c.SubmitSample(ctx, "big.bin", io.NewSectionReader(slowSource{1 << 30}, 0, 1<<30), nil, opts...)
+			return err
+		}
+	}
 }
 
 func cancelClient(t *testing.T, srv *jbxtest.Server, opts ...Option) *Client {

@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"sync"
@@ -44,23 +41,13 @@ func TestLoad(t *testing.T) {
 		loadCalls = n
 	}
 	sopts := []jbxtest.Option{jbxtest.WithQuota(1 << 30), jbxtest.WithAnalysisDuration(0), jbxtest.WithPageSize(5)}
-	h := jbxtest.NewHandler(sopts...)
-	ts := httptest.NewUnstartedServer(h)
 	// The client's own transport keeps up to 64 idle connections to the
 	// server (net/http's default of 2 made about every second call of 64
 	// goroutines dial anew): the connections the server accepts are
 	// counted to show that the pool is reused.
-	var dials atomic.Int64
-	ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			dials.Add(1)
-		}
-	}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	srv := h
+	srv := jbxtest.NewServer(t, sopts...)
 	seeded := srv.SeedAnalyses(20)
-	c, err := New(WithBaseURL(ts.URL+"/api"), WithAPIKey(srv.APIKey()), WithAcceptTAC(true), WithChunkSize(64))
+	c, err := New(WithBaseURL(srv.URL()), WithAPIKey(srv.APIKey()), WithAcceptTAC(true), WithChunkSize(64))
 	require.NoError(t, err)
 	t.Cleanup(c.httpClient.CloseIdleConnections)
 	// any retry is a failure here; retrying would hide it
@@ -166,9 +153,9 @@ func TestLoad(t *testing.T) {
 	took := time.Since(start)
 
 	t.Logf("%d goroutines × %d calls = %d calls in %v (%.0f calls/s); %d submissions live, %d deleted; %d connections dialled",
-		loadWorkers, loadCalls, calls.Load(), took.Round(time.Millisecond), float64(calls.Load())/took.Seconds(), len(submitted), deleted, dials.Load())
+		loadWorkers, loadCalls, calls.Load(), took.Round(time.Millisecond), float64(calls.Load())/took.Seconds(), len(submitted), deleted, srv.Connections())
 	assert.Zero(t, failures.Load(), "failed calls, e.g. %q", errSample)
-	assert.LessOrEqual(t, dials.Load(), int64(2*loadWorkers), "connections are kept alive and reused")
+	assert.LessOrEqual(t, srv.Connections(), int64(2*loadWorkers), "connections are kept alive and reused")
 	assert.Empty(t, srv.Violations(), "contract violations")
 
 	// every live submission once, nothing else

@@ -14,12 +14,14 @@ import (
 	"log/slog"
 	"maps"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -31,6 +33,7 @@ type Server struct {
 	*Handler
 	ts        *httptest.Server
 	closeOnce sync.Once
+	conns     atomic.Int64
 }
 
 // NewServer starts a Server. t may be nil; when it is not, the server is
@@ -43,7 +46,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	h := NewHandler(opts...)
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
-	s := &Server{Handler: h, ts: httptest.NewServer(mux)}
+	s := &Server{Handler: h, ts: httptest.NewUnstartedServer(mux)}
+	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.ts.Start()
 	if t != nil {
 		t.Cleanup(s.Close)
 	}
@@ -53,6 +62,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 // URL returns the base URL of the API, ending in "/api"; endpoints are
 // URL()+"/v2/...".
 func (s *Server) URL() string { return s.ts.URL + "/api" }
+
+// Connections returns the number of connections the server has accepted,
+// e.g. to check that a client keeps its connections alive.
+func (s *Server) Connections() int64 { return s.conns.Load() }
 
 // Client returns an *http.Client suited to the server (the one of the
 // underlying httptest.Server).

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -475,4 +476,22 @@ func TestServerConcurrentUse(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 16, f.srv.SubmissionCount())
 	f.noViolations()
+}
+
+func TestConnectionsCountsAcceptedConnections(t *testing.T) {
+	srv := jbxtest.NewServer(t)
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	for range 3 {
+		resp, err := hc.PostForm(srv.URL()+"/v2/server/online", url.Values{"apikey": {srv.APIKey()}})
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	assert.EqualValues(t, 1, srv.Connections(), "three calls over one kept-alive connection")
+	hc.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).PostForm(srv.URL()+"/v2/server/online", url.Values{"apikey": {srv.APIKey()}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.EqualValues(t, 2, srv.Connections())
 }
