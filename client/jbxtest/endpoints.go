@@ -326,38 +326,41 @@ func page(kind string, n int, num func(int) int, tok string, size int, paged boo
 func epSubmissionList(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	order := h.st.subOrder
-	lo, hi, next, e := page("s", len(order), func(i int) int { return order[i].num }, c.form.Get("pagination_next"), h.cfg.pageSize, true)
+	items, next, e := listPage(h, c, "s", h.st.subOrder, func(s *submission) int { return s.num }, true,
+		func(num int) gen.SubmissionListItem { return gen.SubmissionListItem{SubmissionID: strconv.Itoa(num)} })
 	if e != nil {
 		return nil, e
 	}
-	out := gen.SubmissionListPage{Data: make([]gen.SubmissionListItem, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		out.Data = append(out.Data, gen.SubmissionListItem{SubmissionID: strconv.Itoa(order[i].num)})
-	}
-	if next != "" {
-		out.Pagination = &gen.Pagination{Next: next}
-	}
-	return rawResp{out}, nil
+	return rawResp{gen.SubmissionListPage{Data: items, Pagination: next}}, nil
 }
 
 func epAnalysisList(h *Handler, c *call) (any, *apiError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	order := h.st.anaOrder
-	paged := c.form.Get("pagination") == "1"
-	lo, hi, next, e := page("a", len(order), func(i int) int { return order[i].num }, c.form.Get("pagination_next"), h.cfg.pageSize, paged)
+	items, next, e := listPage(h, c, "a", h.st.anaOrder, func(a *analysis) int { return a.num }, c.form.Get("pagination") == "1",
+		func(num int) gen.AnalysisListItem { return gen.AnalysisListItem{Webid: strconv.Itoa(num)} })
 	if e != nil {
 		return nil, e
 	}
-	out := gen.AnalysisListPage{Data: make([]gen.AnalysisListItem, 0, hi-lo)}
+	return rawResp{gen.AnalysisListPage{Data: items, Pagination: next}}, nil
+}
+
+// listPage serves the page the call asks for of a list kept oldest first
+// (see page), newest first, each element as item makes it from its number.
+// The caller holds h.mu.
+func listPage[E, T any](h *Handler, c *call, kind string, order []E, num func(E) int, paged bool, item func(int) T) ([]T, *gen.Pagination, *apiError) {
+	lo, hi, next, e := page(kind, len(order), func(i int) int { return num(order[i]) }, c.form.Get("pagination_next"), h.cfg.pageSize, paged)
+	if e != nil {
+		return nil, nil, e
+	}
+	items := make([]T, 0, hi-lo)
 	for i := hi - 1; i >= lo; i-- {
-		out.Data = append(out.Data, gen.AnalysisListItem{Webid: strconv.Itoa(order[i].num)})
+		items = append(items, item(num(order[i])))
 	}
-	if next != "" {
-		out.Pagination = &gen.Pagination{Next: next}
+	if next == "" {
+		return items, nil, nil
 	}
-	return rawResp{out}, nil
+	return items, &gen.Pagination{Next: next}, nil
 }
 
 func epAnalysisInfo(h *Handler, c *call) (any, *apiError) {
