@@ -142,22 +142,28 @@ the folder DEST under the file's base name, or as the file DEST. Prints
 	cmd.Flags().StringVarP(&dest, "destination", "d", ".", "destination folder or file `PATH`")
 	cmd.RunE = a.wrap(func(cmd *cobra.Command, args []string) error {
 		remote := args[0]
-		dir, name := destination(dest, remoteBase(remote))
-		c, err := a.newClient(name)
-		if err != nil {
-			return err
-		}
-		p, err := saveFile(dir, func(w io.Writer) (string, error) {
+		return a.joelabSave(dest, remoteBase(remote), func(c *client.Client, w io.Writer) error {
 			_, err := c.JoelabFilesystemDownload(a.ctx, machine, remote, w)
-			return name, err
-		})
-		if err != nil {
 			return err
-		}
-		a.printJSON(map[string]any{"path": p})
-		return nil
+		})
 	})
 	return cmd
+}
+
+// joelabSave downloads with fetch into -d DEST (see destination; name is
+// the file name a folder gets) and prints {"path": absolute path}.
+func (a *app) joelabSave(dest, name string, fetch func(c *client.Client, w io.Writer) error) error {
+	dir, name := destination(dest, name)
+	c, err := a.newClient(name)
+	if err != nil {
+		return err
+	}
+	p, err := saveFile(dir, func(w io.Writer) (string, error) { return name, fetch(c, w) })
+	if err != nil {
+		return err
+	}
+	a.printJSON(map[string]any{"path": p})
+	return nil
 }
 
 // remoteBase is the base name of a path on a Joe Lab machine, "\" counting
@@ -180,20 +186,10 @@ func (a *app) joelabPcapDownload() *cobra.Command {
 	addMachineFlag(cmd, &machine)
 	cmd.Flags().StringVarP(&dest, "destination", "d", ".", "destination folder or file `PATH`")
 	cmd.RunE = a.wrap(func(cmd *cobra.Command, args []string) error {
-		dir, name := destination(dest, machine+".pcap")
-		c, err := a.newClient(name)
-		if err != nil {
-			return err
-		}
-		p, err := saveFile(dir, func(w io.Writer) (string, error) {
+		return a.joelabSave(dest, machine+".pcap", func(c *client.Client, w io.Writer) error {
 			_, err := c.JoelabPcapDownload(a.ctx, machine, w)
-			return name, err
-		})
-		if err != nil {
 			return err
-		}
-		a.printJSON(map[string]any{"path": p})
-		return nil
+		})
 	})
 	return cmd
 }
