@@ -180,7 +180,12 @@ func epJoelabPcapDownload(h *Handler, c *call, m *machine) (any, *apiError) {
 	return bytesDownload(name, pcapBytes("joelab "+m.id)), nil
 }
 
-func defaultUploadPath(filename string) string {
+// uploadPath is where a Joe Lab upload goes: the form's path, or the
+// uploaded file's base name on the desktop.
+func uploadPath(c *call, filename string) string {
+	if p := c.form.Get("path"); p != "" {
+		return p
+	}
 	base := baseName(filename)
 	if base == "" {
 		base = "upload.bin"
@@ -199,10 +204,7 @@ func baseName(p string) string {
 
 func epJoelabUpload(h *Handler, c *call, m *machine) (any, *apiError) {
 	f := c.files["file"]
-	p := c.form.Get("path")
-	if p == "" {
-		p = defaultUploadPath(f.Filename)
-	}
+	p := uploadPath(c, f.Filename)
 	b := blobFromUpload(f)
 	b.name = p
 	m.files[p] = b
@@ -212,10 +214,7 @@ func epJoelabUpload(h *Handler, c *call, m *machine) (any, *apiError) {
 
 func epJoelabUploadChunked(h *Handler, c *call, m *machine) (any, *apiError) {
 	part := c.files["chunk"]
-	p := c.form.Get("path")
-	if p == "" {
-		p = defaultUploadPath(part.Filename)
-	}
+	p := uploadPath(c, part.Filename)
 	f := parseChunkFields(c)
 	u := m.chunks[p]
 	if u != nil && u.begun && u.next > u.f.count && f.index == 1 && (f != u.f || len(u.sums) == 0 || u.sums[0] != part.SHA256) {
