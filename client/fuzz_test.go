@@ -258,7 +258,9 @@ func FuzzContentDispositionFileName(f *testing.F) {
 		if _, params, err := mime.ParseMediaType(cd); err == nil {
 			if n := params["filename"]; n != "" && filepath.Base(n) == n && filepath.IsLocal(n) &&
 				strings.TrimSpace(n) == n && strings.Trim(n, ".") != "" && !strings.ContainsAny(n, `\:`) &&
-				utf8.ValidString(n) && strings.IndexFunc(n, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) < 0 &&
+				utf8.ValidString(n) && strings.IndexFunc(n, func(r rune) bool {
+				return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
+			}) < 0 &&
 				got != n {
 				t.Fatalf("safe name %q became %q", n, got)
 			}
