@@ -186,6 +186,11 @@ func FuzzResponseEnvelope(f *testing.F) {
 	})
 }
 
+// replacedRune reports whether SafeFileName replaces r.
+func replacedRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
+}
+
 // checkSafeName asserts the properties of a name returned by fileName or
 // SafeFileName.
 func checkSafeName(t *testing.T, in, got string) {
@@ -258,10 +263,7 @@ func FuzzContentDispositionFileName(f *testing.F) {
 		if _, params, err := mime.ParseMediaType(cd); err == nil {
 			if n := params["filename"]; n != "" && filepath.Base(n) == n && filepath.IsLocal(n) &&
 				strings.TrimSpace(n) == n && strings.Trim(n, ".") != "" && !strings.ContainsAny(n, `\:`) &&
-				utf8.ValidString(n) && strings.IndexFunc(n, func(r rune) bool {
-				return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
-			}) < 0 &&
-				got != n {
+				utf8.ValidString(n) && strings.IndexFunc(n, replacedRune) < 0 && got != n {
 				t.Fatalf("safe name %q became %q", n, got)
 			}
 		}
